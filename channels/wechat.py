@@ -1,0 +1,419 @@
+"""WeChat Official Account (微信公众号) input channel.
+
+Enable it in ``credentials.yml``; every key is optional and falls back to the
+environment variable shown::
+
+    channels.wechat.WeChatInput:
+      token: ...          # WECHAT_TOKEN      服务器配置 Token; without it every request gets 403
+      appid: ...          # WECHAT_APPID
+      aes_key: ...        # WECHAT_AES_KEY    EncodingAESKey; with appid enables 安全模式 (encrypt_type=aes)
+      appsecret: ...      # WECHAT_APPSECRET  for the customer-service API (replies later than the deadline)
+      api_base: ...       # WECHAT_API_BASE   default https://api.weixin.qq.com
+      reply_timeout: 4.5  # seconds to wait for the bot before answering "success" and replying later
+
+In the 公众号 admin, set the server URL to ``https://<host>/webhooks/wechat/webhook``.
+WeChat gives up on a request after 5 s and retries it up to 3 times; a message is
+processed once per MsgId, and a reply not ready by ``reply_timeout`` is sent later
+through the customer-service API (needs appid + appsecret and the server's IP on
+the account's API whitelist).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Dict,
+    Generic,
+    List,
+    Optional,
+    Set,
+    Text,
+    TypeVar,
+)
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.events import BaseEvent
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import BaseMessage, TextMessage
+from wechatpy.parser import parse_message
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
+from channels.wechat_format import Button, match_button, render_reply
+
+logger = logging.getLogger(__name__)
+
+GREET_PAYLOAD = "/greet"
+UNSUPPORTED_TYPE_TEXT = "目前只支持文字消息，请用文字描述您的问题。"
+EMPTY_TEXT_PROMPT = "您好像发送了一条空白消息，请用文字描述您遇到的借呗额度问题。"
+ERROR_TEXT = "抱歉，系统暂时出了点问题，请稍后再试。"
+SUCCESS = "success"  # WeChat's "received, no passive reply" answer; never needs encryption
+
+MAX_BODY_BYTES = 64 * 1024
+REMEMBERED_USERS = 10_000
+EXCHANGE_TTL_S = 60.0
+MAX_EXCHANGES = 10_000
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    token: Optional[str] = None
+    appid: Optional[str] = None
+    aes_key: Optional[str] = None
+    appsecret: Optional[str] = None
+    api_base: str = DEFAULT_API_BASE
+    reply_timeout: float = 4.5
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+class LruDict(Generic[V]):
+    """A dict that forgets its least recently used keys beyond ``max_size``."""
+
+    def __init__(self, max_size: int) -> None:
+        self._max_size = max_size
+        self._items: "OrderedDict[str, V]" = OrderedDict()
+
+    def get(self, key: str) -> Optional[V]:
+        if key not in self._items:
+            return None
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: str, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._max_size:
+            self._items.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+@dataclass
+class _Exchange:
+    """One incoming message (and WeChat's retries of it) and the bot's pending reply."""
+
+    task: "asyncio.Task[str]"
+    created_at: float
+    # Set once some request answered "success": the reply then goes out via the API.
+    deferred: bool = False
+
+
+class _ExchangeStore:
+    """Exchanges by message key, forgotten after ``ttl_s`` or beyond ``max_size``."""
+
+    def __init__(self, ttl_s: float, max_size: int) -> None:
+        self._ttl_s = ttl_s
+        self._max_size = max_size
+        self._items: "OrderedDict[str, _Exchange]" = OrderedDict()
+
+    def get(self, key: str) -> Optional[_Exchange]:
+        self._prune()
+        return self._items.get(key)
+
+    def add(self, key: str, task: "asyncio.Task[str]") -> _Exchange:
+        exchange = _Exchange(task=task, created_at=time.monotonic())
+        self._items[key] = exchange
+        self._prune()
+        return exchange
+
+    def _prune(self) -> None:
+        expired_before = time.monotonic() - self._ttl_s
+        while self._items:
+            oldest = next(iter(self._items.values()))
+            if len(self._items) <= self._max_size and oldest.created_at >= expired_before:
+                break
+            self._items.popitem(last=False)
+
+
+class WeChatInput(InputChannel):
+    """Receives 公众号 messages at ``/webhooks/wechat/webhook`` and answers passively."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        credentials = credentials or {}
+
+        def setting(key: str, env: str) -> Optional[str]:
+            value = str(credentials.get(key) or os.environ.get(env) or "").strip()
+            return value or None
+
+        config = WeChatConfig(
+            token=setting("token", "WECHAT_TOKEN"),
+            appid=setting("appid", "WECHAT_APPID"),
+            aes_key=setting("aes_key", "WECHAT_AES_KEY"),
+            appsecret=setting("appsecret", "WECHAT_APPSECRET"),
+            api_base=setting("api_base", "WECHAT_API_BASE") or DEFAULT_API_BASE,
+            reply_timeout=float(credentials.get("reply_timeout") or WeChatConfig.reply_timeout),
+        )
+        return cls(config)
+
+    def __init__(self, config: Optional[WeChatConfig] = None) -> None:
+        self.config = config or WeChatConfig()
+        self._crypto = self._make_crypto(self.config)
+        self._api: Optional[CustomerServiceClient] = None
+        if self.config.appid and self.config.appsecret:
+            self._api = CustomerServiceClient(
+                self.config.appid, self.config.appsecret, api_base=self.config.api_base
+            )
+        self._offered_buttons: LruDict[List[Button]] = LruDict(REMEMBERED_USERS)
+        self._exchanges = _ExchangeStore(EXCHANGE_TTL_S, MAX_EXCHANGES)
+        # The event loop keeps only weak references to tasks; these must not vanish mid-way.
+        self._background: Set["asyncio.Task[Any]"] = set()
+        if not self.config.token:
+            logger.warning(
+                "WeChat channel has no token (set WECHAT_TOKEN): every request will get 403."
+            )
+
+    @staticmethod
+    def _make_crypto(config: WeChatConfig) -> Optional[WeChatCrypto]:
+        if not (config.token and config.aes_key and config.appid):
+            if config.aes_key and not config.appid:
+                logger.warning("WECHAT_AES_KEY is set without WECHAT_APPID: safe mode is off.")
+            return None
+        try:
+            return WeChatCrypto(config.token, config.aes_key, config.appid)
+        except Exception as error:  # wechatpy asserts on a malformed key
+            logger.error("Invalid WECHAT_AES_KEY (%s): safe mode is off.", type(error).__name__)
+            return None
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        module = inspect.getmodule(self)
+        wechat_webhook = Blueprint("wechat_webhook", module.__name__ if module else None)
+
+        @wechat_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @wechat_webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if not self._is_signed(request):
+                return response.text("forbidden", status=403)
+            return response.text(request.args.get("echostr", ""))
+
+        @wechat_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > self.config.max_body_bytes:
+                return response.text("payload too large", status=413)
+            if not self._is_signed(request):
+                return response.text("forbidden", status=403)
+            try:
+                message = parse_message(self._plaintext_body(request))
+                key = _exchange_key(message)
+            except InvalidSignatureException:
+                logger.warning("WeChat request rejected: bad msg_signature.")
+                return response.text("forbidden", status=403)
+            except Exception as error:
+                logger.warning("WeChat request with an unreadable body (%s).", type(error).__name__)
+                return response.text("bad request", status=400)
+
+            try:
+                reply = await self._answer(message, key, on_new_message)
+            except Exception as error:
+                logger.error("WeChat message handling failed (%s).", type(error).__name__)
+                logger.debug("WeChat message handling failure details.", exc_info=True)
+                reply = ERROR_TEXT
+            try:
+                return self._respond(request, message, reply)
+            except Exception as error:
+                logger.error("WeChat reply could not be built (%s).", type(error).__name__)
+                return response.text(SUCCESS)
+
+        @wechat_webhook.listener("after_server_stop")
+        async def close_api_client(*_: Any) -> None:
+            if self._api is not None:
+                await self._api.close()
+
+        return wechat_webhook
+
+    def _is_signed(self, request: Request) -> bool:
+        if not self.config.token:
+            logger.warning("WeChat request rejected: no token configured (set WECHAT_TOKEN).")
+            return False
+        args = request.args
+        try:
+            check_signature(
+                self.config.token,
+                args.get("signature", ""),
+                args.get("timestamp", ""),
+                args.get("nonce", ""),
+            )
+        except InvalidSignatureException:
+            logger.warning("WeChat request rejected: bad or missing signature.")
+            return False
+        return True
+
+    def _is_encrypted(self, request: Request) -> bool:
+        return request.args.get("encrypt_type", "raw").lower() == "aes"
+
+    def _plaintext_body(self, request: Request) -> str:
+        body = request.body.decode("utf-8")
+        if not self._is_encrypted(request):
+            return body
+        if self._crypto is None:
+            # Compatible mode also carries the plaintext fields; pure safe mode fails to parse.
+            logger.warning(
+                "Encrypted WeChat request, but safe mode needs WECHAT_AES_KEY and WECHAT_APPID."
+            )
+            return body
+        args = request.args
+        return self._crypto.decrypt_message(
+            body,
+            args.get("msg_signature", ""),
+            args.get("timestamp", ""),
+            args.get("nonce", ""),
+        )
+
+    def _respond(
+        self, request: Request, message: BaseMessage, reply: Optional[str]
+    ) -> HTTPResponse:
+        if not reply:
+            return response.text(SUCCESS)
+        # "]]>" would end the CDATA section the reply text is wrapped in.
+        xml = TextReply(message=message, content=reply.replace("]]>", "]] >")).render()
+        if self._crypto is not None and self._is_encrypted(request):
+            xml = self._crypto.encrypt_message(
+                xml, request.args.get("nonce", ""), request.args.get("timestamp")
+            )
+        return response.text(xml, content_type="application/xml; charset=utf-8")
+
+    async def _answer(
+        self, message: BaseMessage, key: str, on_new_message: OnNewMessage
+    ) -> Optional[str]:
+        """Returns the passive reply text, or None to answer ``success``."""
+        if isinstance(message, TextMessage):
+            text = (message.content or "").strip()
+            if not text:
+                return EMPTY_TEXT_PROMPT
+            return await self._converse(message, key, text, on_new_message, map_numbers=True)
+        if _is_event(message):
+            if getattr(message, "event", None) in ("subscribe", "subscribe_scan"):
+                return await self._converse(
+                    message, key, GREET_PAYLOAD, on_new_message, map_numbers=False
+                )
+            return None
+        return UNSUPPORTED_TYPE_TEXT
+
+    async def _converse(
+        self,
+        message: BaseMessage,
+        key: str,
+        text: str,
+        on_new_message: OnNewMessage,
+        map_numbers: bool,
+    ) -> Optional[str]:
+        exchange = self._exchanges.get(key)
+        if exchange is None:
+            task = self._spawn(self._ask_bot(message, text, on_new_message, map_numbers))
+            exchange = self._exchanges.add(key, task)
+            openid = message.source
+            task.add_done_callback(lambda done: self._deliver_if_deferred(exchange, openid))
+        elif exchange.deferred:
+            return None
+
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(exchange.task), self.config.reply_timeout)
+        except asyncio.TimeoutError:
+            if exchange.task.done():
+                return exchange.task.result()
+            exchange.deferred = True
+            return None
+        except asyncio.CancelledError:
+            # WeChat hung up on us; the reply can still reach the user via the API.
+            if not exchange.task.done():
+                exchange.deferred = True
+            raise
+        # Another request for the same message already answered "success".
+        return None if exchange.deferred else reply
+
+    async def _ask_bot(
+        self, message: BaseMessage, text: str, on_new_message: OnNewMessage, map_numbers: bool
+    ) -> str:
+        openid = message.source
+        metadata: Dict[str, Any] = {
+            "wechat": {
+                "openid": openid,
+                "official_account": message.target,
+                "msg_id": str(message.id) if message.id else None,
+                "msg_type": message.type,
+            }
+        }
+        payload = match_button(text, self._offered_buttons.get(openid)) if map_numbers else None
+        if payload is not None:
+            metadata["wechat"]["chosen_option"] = text
+            text = payload
+
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(
+                UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata)
+            )
+        except Exception as error:
+            logger.error("Bot failed on a WeChat message (%s).", type(error).__name__)
+            logger.debug("Bot failure details.", exc_info=True)
+            return ERROR_TEXT
+
+        rendered = render_reply(collector.messages)
+        if rendered.buttons:
+            self._offered_buttons.put(openid, rendered.buttons)
+        else:
+            self._offered_buttons.pop(openid)
+        return rendered.text
+
+    def _deliver_if_deferred(self, exchange: _Exchange, openid: str) -> None:
+        task = exchange.task
+        if not exchange.deferred or task.cancelled() or task.exception() is not None:
+            return
+        reply = task.result()
+        if not reply:
+            return
+        if self._api is None:
+            logger.warning(
+                "A late WeChat reply was dropped: set WECHAT_APPID and WECHAT_APPSECRET "
+                "to deliver replies slower than reply_timeout."
+            )
+            return
+        self._spawn(self._api.send_text(openid, reply))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, V]) -> "asyncio.Task[V]":
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+
+def _is_event(message: BaseMessage) -> bool:
+    # Events wechatpy does not know come back as UnknownMessage, not BaseEvent.
+    msg_type = str(message._data.get("MsgType", "")).lower()
+    return isinstance(message, BaseEvent) or msg_type == "event"
+
+
+def _exchange_key(message: BaseMessage) -> str:
+    """WeChat's retry identity: MsgId for messages, sender + CreateTime for events."""
+    if not message.source:
+        raise ValueError("message without FromUserName")
+    if message.id:
+        return f"msg:{message.source}:{message.id}"
+    return f"event:{message.source}:{message.time}:{getattr(message, 'event', '')}"

@@ -1,0 +1,605 @@
+"""WeChat Official Account channel: a real Sanic server on loopback, a fake bot and a
+loopback stand-in for the WeChat API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import socket
+import time
+import uuid
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Tuple
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import xmltodict
+from aiohttp import web
+from sanic import Sanic
+from wechatpy.crypto import WeChatCrypto
+
+from rasa.core.channels.channel import UserMessage
+
+from channels.wechat import (
+    EMPTY_TEXT_PROMPT,
+    ERROR_TEXT,
+    UNSUPPORTED_TYPE_TEXT,
+    WeChatConfig,
+    WeChatInput,
+)
+from channels.wechat_api import CustomerServiceClient
+from channels.wechat_format import (
+    TEXT_LIMIT_BYTES,
+    TRUNCATION_NOTICE,
+    match_button,
+    render_reply,
+    truncate_text,
+)
+
+TOKEN = "jiebei-test-token"
+APPID = "wx0123456789abcdef"
+APPSECRET = "test-app-secret"
+AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
+OFFICIAL_ACCOUNT = "gh_jiebei"
+OPENID = "o_user_0001"
+
+WELCOME = "欢迎关注借呗额度助手！请描述您遇到的问题。"
+BUTTONS = [
+    {"title": "借呗额度降低了", "payload": "/ask_limit_dropped"},
+    {"title": "借呗借不出来", "payload": "/ask_cannot_borrow"},
+]
+SLOW_S = 1.5
+
+# --- the fake bot --------------------------------------------------------------------
+
+
+class FakeBot:
+    """Stands in for ``agent.handle_message``: answers from a small table."""
+
+    def __init__(self) -> None:
+        self.received: List[UserMessage] = []
+
+    @property
+    def texts(self) -> List[Optional[str]]:
+        return [message.text for message in self.received]
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        out, sender, text = message.output_channel, message.sender_id, message.text or ""
+        if text == "你好":
+            await out.send_response(sender, {"text": "您好，我是借呗额度助手。"})
+            await out.send_response(sender, {"text": "请问您遇到了哪种情况？", "buttons": BUTTONS})
+        elif text == "/greet":
+            await out.send_response(sender, {"text": WELCOME})
+        elif text == "/ask_limit_dropped":
+            await out.send_response(sender, {"text": "额度降低常见原因：近期有逾期。"})
+            await out.send_response(sender, {"custom": {"advice": {"topic": "limit_dropped"}}})
+        elif text == "稍等":
+            await asyncio.sleep(0.2)
+            await out.send_response(sender, {"text": "稍等的回答"})
+        elif text.startswith("慢"):
+            await asyncio.sleep(SLOW_S)
+            await out.send_response(sender, {"text": f"慢回答：{text}"})
+        elif text == "炸":
+            raise RuntimeError("boom")
+        else:
+            await out.send_response(sender, {"text": f"收到：{text}"})
+
+
+# --- the WeChat API stand-in ---------------------------------------------------------
+
+
+class FakeWeChatAPI:
+    """Loopback stand-in for api.weixin.qq.com (token + customer-service send)."""
+
+    def __init__(self) -> None:
+        self.token_calls = 0
+        self.sent: List[Tuple[str, Dict[str, Any]]] = []
+        self.raw_bodies: List[bytes] = []
+        self.rejected_tokens: set = set()
+        self._changed = asyncio.Condition()
+        self._runner: Optional[web.AppRunner] = None
+        self.base = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_for_sent(self, count: int, timeout: float = 5.0) -> None:
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.sent) >= count), timeout
+            )
+
+    async def _token(self, request: web.Request) -> web.Response:
+        query = request.query
+        if (query.get("grant_type"), query.get("appid"), query.get("secret")) != (
+            "client_credential", APPID, APPSECRET
+        ):
+            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        self.token_calls += 1
+        # text/plain on purpose: the real API labels its JSON that way too.
+        return web.Response(
+            text=f'{{"access_token": "token-{self.token_calls}", "expires_in": 7200}}',
+            content_type="text/plain",
+        )
+
+    async def _send(self, request: web.Request) -> web.Response:
+        token = request.query["access_token"]
+        if token in self.rejected_tokens:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        raw = await request.read()
+        async with self._changed:
+            self.raw_bodies.append(raw)
+            self.sent.append((token, await request.json()))
+            self._changed.notify_all()
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+# --- fixtures and request helpers ----------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def wechat_api() -> AsyncIterator[FakeWeChatAPI]:
+    api = FakeWeChatAPI()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+StartChannel = Callable[..., Awaitable[str]]
+
+
+@pytest_asyncio.fixture
+async def start_channel() -> AsyncIterator[StartChannel]:
+    """Serves a channel's blueprint on a free loopback port; returns its base URL."""
+    # Sanic 21.12 rewrites its HTTP methods in place on startup, so a second server
+    # in one process breaks unless test mode keeps the originals (as sanic-testing does).
+    Sanic.test_mode = True
+    servers = []
+
+    async def start(channel: WeChatInput, bot: FakeBot) -> str:
+        app = Sanic(f"wechat_test_{uuid.uuid4().hex}", configure_logging=False)
+        app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/wechat")
+        # A pre-bound socket: Sanic treats port=0 as "use the default port 8000".
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+        assert server is not None
+        await server.startup()
+        await server.before_start()
+        await server.after_start()
+        servers.append(server)
+        port = server.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/webhooks/wechat"
+
+    yield start
+    for server in servers:
+        await server.before_stop()
+        for connection in list(server.connections):
+            connection.close_if_idle()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+
+
+def make_channel(**overrides: Any) -> WeChatInput:
+    settings: Dict[str, Any] = {"token": TOKEN, "reply_timeout": 5.0}
+    settings.update(overrides)
+    return WeChatInput(WeChatConfig(**settings))
+
+
+def signed(token: str = TOKEN, **extra: str) -> Dict[str, str]:
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": timestamp, "nonce": nonce, **extra}
+
+
+def new_msg_id() -> str:
+    return str(uuid.uuid4().int % 10**18)
+
+
+def text_xml(content: str, openid: str = OPENID, msg_id: Optional[str] = None) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content>"
+        f"<MsgId>{msg_id or new_msg_id()}</MsgId></xml>"
+    )
+
+
+def event_xml(event: str, openid: str = OPENID) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event></xml>"
+    )
+
+
+def image_xml(openid: str = OPENID) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[image]]></MsgType>"
+        f"<PicUrl><![CDATA[http://example.invalid/a.jpg]]></PicUrl>"
+        f"<MediaId><![CDATA[media_1]]></MediaId>"
+        f"<MsgId>{new_msg_id()}</MsgId></xml>"
+    )
+
+
+async def post(
+    http: aiohttp.ClientSession, url: str, body: Any, params: Optional[Dict[str, str]] = None
+) -> Tuple[int, str]:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    async with http.post(f"{url}/webhook", params=params or signed(), data=data) as resp:
+        return resp.status, await resp.text()
+
+
+def reply_fields(xml: str) -> Dict[str, str]:
+    return xmltodict.parse(xml)["xml"]
+
+
+# --- formatting (pure functions) -----------------------------------------------------
+
+
+def test_render_joins_messages_numbers_buttons_and_skips_custom() -> None:
+    rendered = render_reply(
+        [
+            {"text": "第一段"},
+            {"text": "请选择：", "buttons": BUTTONS},
+            {"custom": {"advice": {"topic": "limit_dropped"}}},
+            {"text": "还有", "buttons": [{"title": "其他", "payload": "/other"}]},
+        ]
+    )
+    assert rendered.text == (
+        "第一段\n\n请选择：\n回复 1：借呗额度降低了\n回复 2：借呗借不出来\n\n还有\n回复 3：其他"
+    )
+    assert [b["payload"] for b in rendered.buttons] == [
+        "/ask_limit_dropped",
+        "/ask_cannot_borrow",
+        "/other",
+    ]
+
+
+def test_truncation_respects_byte_limit_and_keeps_options() -> None:
+    long_text = "借呗额度说明。\n" * 400
+    assert len(truncate_text(long_text).encode("utf-8")) <= TEXT_LIMIT_BYTES
+    assert truncate_text(long_text).endswith(TRUNCATION_NOTICE)
+    assert truncate_text("短") == "短"
+
+    rendered = render_reply([{"text": long_text, "buttons": BUTTONS}])
+    assert len(rendered.text.encode("utf-8")) <= TEXT_LIMIT_BYTES
+    assert rendered.text.endswith("回复 1：借呗额度降低了\n回复 2：借呗借不出来")
+    assert TRUNCATION_NOTICE in rendered.text
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [("1", "/ask_limit_dropped"), ("１", "/ask_limit_dropped"), (" 2 ", "/ask_cannot_borrow"),
+     ("3", None), ("0", None), ("一", None), ("12345678", None), ("额度", None)],
+)
+def test_match_button(answer: str, expected: Optional[str]) -> None:
+    assert match_button(answer, BUTTONS) == expected
+    assert match_button(answer, None) is None
+
+
+# --- credentials -----------------------------------------------------------------------
+
+
+def test_from_credentials_defaults_to_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WECHAT_TOKEN", "env-token")
+    monkeypatch.setenv("WECHAT_APPID", APPID)
+    monkeypatch.setenv("WECHAT_APPSECRET", "env-secret")
+    monkeypatch.setenv("WECHAT_API_BASE", "http://127.0.0.1:9")
+    monkeypatch.delenv("WECHAT_AES_KEY", raising=False)
+    channel = WeChatInput.from_credentials({"reply_timeout": 0.5, "appsecret": "file-secret"})
+    assert channel.name() == "wechat"
+    assert channel.config.token == "env-token"
+    assert channel.config.appsecret == "file-secret"
+    assert channel.config.api_base == "http://127.0.0.1:9"
+    assert channel.config.reply_timeout == 0.5
+    assert channel.config.aes_key is None
+
+
+# --- verification and rejection --------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_signed_get_returns_echostr(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    url = await start_channel(make_channel(), FakeBot())
+    async with http.get(f"{url}/webhook", params=signed(echostr="echo-123")) as resp:
+        assert resp.status == 200
+        assert resp.content_type == "text/plain"
+        assert await resp.text() == "echo-123"
+    async with http.get(f"{url}/") as resp:
+        assert resp.status == 200
+
+
+@pytest.mark.asyncio
+async def test_bad_signature_is_rejected(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    forged = signed(token="not-the-token", echostr="echo")
+    async with http.get(f"{url}/webhook", params=forged) as resp:
+        assert resp.status == 403
+    async with http.get(f"{url}/webhook", params={"echostr": "echo"}) as resp:
+        assert resp.status == 403
+    assert (await post(http, url, text_xml("你好"), params=forged))[0] == 403
+    unsigned = {"timestamp": "1", "nonce": "2"}
+    assert (await post(http, url, text_xml("你好"), params=unsigned))[0] == 403
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_no_token_configured_rejects_everything(
+    start_channel: StartChannel, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WECHAT_TOKEN", raising=False)
+    bot = FakeBot()
+    url = await start_channel(WeChatInput.from_credentials(None), bot)
+    async with http.get(f"{url}/webhook", params=signed(token="", echostr="x")) as resp:
+        assert resp.status == 403
+    assert (await post(http, url, text_xml("你好"), params=signed(token="")))[0] == 403
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_malformed_xml_is_400_and_server_keeps_working(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    assert (await post(http, url, "<xml><MsgType>text</Msg"))[0] == 400
+    assert (await post(http, url, "这不是 XML"))[0] == 400
+    assert (await post(http, url, "<xml><Content>没有类型</Content></xml>"))[0] == 400
+    assert (await post(http, url, b"\xff\xfe\x00"))[0] == 400
+    status, body = await post(http, url, text_xml("额度"))
+    assert status == 200
+    assert reply_fields(body)["Content"] == "收到：额度"
+
+
+@pytest.mark.asyncio
+async def test_oversize_body_is_413(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    status, _ = await post(http, url, text_xml("额" * 30_000))
+    assert status == 413
+    assert bot.received == []
+
+
+# --- conversation ------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_text_message_gets_joined_reply_with_numbered_options(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    status, body = await post(http, url, text_xml("你好"))
+    assert status == 200
+    reply = reply_fields(body)
+    assert reply["MsgType"] == "text"
+    assert (reply["ToUserName"], reply["FromUserName"]) == (OPENID, OFFICIAL_ACCOUNT)
+    assert reply["Content"] == (
+        "您好，我是借呗额度助手。\n\n请问您遇到了哪种情况？\n"
+        "回复 1：借呗额度降低了\n回复 2：借呗借不出来"
+    )
+    message = bot.received[0]
+    assert (message.sender_id, message.input_channel) == (OPENID, "wechat")
+    assert message.metadata["wechat"]["openid"] == OPENID
+
+
+@pytest.mark.asyncio
+async def test_numeric_answer_maps_to_button_payload(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    await post(http, url, text_xml("你好"))
+    await post(http, url, text_xml("你好", openid="o_someone_else"))
+
+    status, body = await post(http, url, text_xml("１"))
+    assert status == 200
+    assert reply_fields(body)["Content"] == "额度降低常见原因：近期有逾期。"
+    # The last reply offered no buttons, so a number is now just text.
+    status, body = await post(http, url, text_xml("1"))
+    assert reply_fields(body)["Content"] == "收到：1"
+    assert bot.texts == ["你好", "你好", "/ask_limit_dropped", "1"]
+
+    status, body = await post(http, url, text_xml(" 2 ", openid="o_someone_else"))
+    assert bot.texts[-1] == "/ask_cannot_borrow"
+
+
+@pytest.mark.asyncio
+async def test_retried_msg_id_is_processed_once(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    xml = text_xml("稍等", msg_id="900001")
+    first, second = await asyncio.gather(post(http, url, xml), post(http, url, xml))
+    third = await post(http, url, xml)
+    assert bot.texts == ["稍等"]
+    for status, body in (first, second, third):
+        assert status == 200
+        assert reply_fields(body)["Content"] == "稍等的回答"
+
+
+@pytest.mark.asyncio
+async def test_safe_mode_round_trip(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(appid=APPID, aes_key=AES_KEY), bot)
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+    params = signed()
+    encrypted = crypto.encrypt_message(text_xml("你好"), params["nonce"], params["timestamp"])
+    envelope = reply_fields(encrypted)
+    body = (
+        f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    )
+
+    bad = dict(params, encrypt_type="aes", msg_signature="0" * 40)
+    assert (await post(http, url, body, params=bad))[0] == 403
+
+    good = dict(params, encrypt_type="aes", msg_signature=envelope["MsgSignature"])
+    status, encrypted_reply = await post(http, url, body, params=good)
+    assert status == 200
+    outer = reply_fields(encrypted_reply)
+    assert "Content" not in outer
+    plain = crypto.decrypt_message(
+        encrypted_reply, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]
+    )
+    assert reply_fields(plain)["Content"].startswith("您好，我是借呗额度助手。")
+    assert bot.texts == ["你好"]
+
+
+@pytest.mark.asyncio
+async def test_subscribe_greets_and_unsubscribe_is_silent(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    status, body = await post(http, url, event_xml("subscribe"))
+    assert status == 200
+    assert reply_fields(body)["Content"] == WELCOME
+    assert await post(http, url, event_xml("unsubscribe")) == (200, "success")
+    assert await post(http, url, event_xml("some_future_event")) == (200, "success")
+    assert bot.texts == ["/greet"]
+
+
+@pytest.mark.asyncio
+async def test_non_text_and_empty_messages_get_polite_answers(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    _, body = await post(http, url, image_xml())
+    assert reply_fields(body)["Content"] == UNSUPPORTED_TYPE_TEXT
+    _, body = await post(http, url, text_xml("   "))
+    assert reply_fields(body)["Content"] == EMPTY_TEXT_PROMPT
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_bot_failure_is_answered_politely(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    url = await start_channel(make_channel(), FakeBot())
+    status, body = await post(http, url, text_xml("炸"))
+    assert status == 200
+    assert reply_fields(body)["Content"] == ERROR_TEXT
+
+
+# --- late replies through the customer-service API --------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_slow_bot_answers_success_then_delivers_via_api(
+    start_channel: StartChannel, http: aiohttp.ClientSession, wechat_api: FakeWeChatAPI
+) -> None:
+    bot = FakeBot()
+    channel = make_channel(
+        appid=APPID, appsecret=APPSECRET, api_base=wechat_api.base, reply_timeout=0.3
+    )
+    url = await start_channel(channel, bot)
+
+    slow_first = text_xml("慢一", msg_id="900101")
+    started = time.monotonic()
+    results = await asyncio.gather(
+        post(http, url, slow_first), post(http, url, text_xml("慢二", openid="o_user_0002"))
+    )
+    assert time.monotonic() - started < SLOW_S
+    assert results == [(200, "success"), (200, "success")]
+    # WeChat's retry of a message that is still being processed.
+    assert await post(http, url, slow_first) == (200, "success")
+
+    await wechat_api.wait_for_sent(2)
+    delivered = {body["touser"]: body for _, body in wechat_api.sent}
+    assert delivered[OPENID] == {
+        "touser": OPENID,
+        "msgtype": "text",
+        "text": {"content": "慢回答：慢一"},
+    }
+    assert delivered["o_user_0002"]["text"]["content"] == "慢回答：慢二"
+    assert all("慢回答".encode() in raw for raw in wechat_api.raw_bodies)
+    assert wechat_api.token_calls == 1
+    assert len(wechat_api.sent) == 2
+    assert bot.texts.count("慢一") == 1
+
+    # A retry after the late delivery must not resend it.
+    assert await post(http, url, slow_first) == (200, "success")
+    assert len(wechat_api.sent) == 2
+
+
+@pytest.mark.asyncio
+async def test_rejected_token_is_refreshed_and_send_retried(wechat_api: FakeWeChatAPI) -> None:
+    client = CustomerServiceClient(APPID, APPSECRET, api_base=wechat_api.base)
+    try:
+        assert await client.send_text(OPENID, "第一条")
+        wechat_api.rejected_tokens.add("token-1")
+        assert await client.send_text(OPENID, "第二条")
+    finally:
+        await client.close()
+    assert wechat_api.token_calls == 2
+    assert [(token, body["text"]["content"]) for token, body in wechat_api.sent] == [
+        ("token-1", "第一条"),
+        ("token-2", "第二条"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_token_is_refreshed_before_expiry(wechat_api: FakeWeChatAPI) -> None:
+    now = [1000.0]
+    client = CustomerServiceClient(APPID, APPSECRET, api_base=wechat_api.base, clock=lambda: now[0])
+    try:
+        assert await client.send_text(OPENID, "一")
+        now[0] += 6000
+        assert await client.send_text(OPENID, "二")
+        assert wechat_api.token_calls == 1
+        now[0] += 1000  # past expires_in minus the safety margin
+        assert await client.send_text(OPENID, "三")
+        assert wechat_api.token_calls == 2
+    finally:
+        await client.close()
+
+
+@pytest.mark.asyncio
+async def test_api_failure_returns_false(wechat_api: FakeWeChatAPI) -> None:
+    client = CustomerServiceClient(APPID, "wrong-secret", api_base=wechat_api.base)
+    try:
+        assert await client.send_text(OPENID, "不会送达") is False
+    finally:
+        await client.close()
+    assert wechat_api.sent == []
