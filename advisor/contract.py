@@ -1,0 +1,80 @@
+"""Names fixed by ../shared/CONTRACT.md: intents, diagnosis slots, advice codes."""
+from __future__ import annotations
+
+TOPICS: tuple[str, ...] = (
+    "cannot_borrow",
+    "limit_dropped",
+    "restore_limit",
+    "limit_closed",
+    "increase_limit",
+)
+
+REASONS: tuple[str, ...] = (
+    "overdue",
+    "credit_report",
+    "high_debt",
+    "multi_loan",
+    "inactive_account",
+    "abnormal_activity",
+    "account_security",
+    "risk_control",
+    "observation_period",
+)
+
+STEPS: tuple[str, ...] = (
+    "repay_on_time",
+    "check_credit_report",
+    "reduce_debt",
+    "keep_active",
+    "secure_account",
+    "update_profile",
+    "wait_and_retry",
+    "appeal_support",
+    "alternatives",
+)
+
+BOOL_SLOTS: tuple[str, ...] = (
+    "has_overdue",
+    "recent_applications",
+    "account_inactive",
+    "abnormal_transactions",
+    "security_issue",
+)
+NUMERIC_SLOTS: tuple[str, ...] = ("overdue_days", "debt_ratio")
+SLOTS: tuple[str, ...] = (
+    "has_overdue",
+    "overdue_days",
+    "debt_ratio",
+    "recent_applications",
+    "account_inactive",
+    "abnormal_transactions",
+    "security_issue",
+)
+
+INTENTS: tuple[str, ...] = (
+    "ask_limit_dropped",
+    "ask_restore_limit",
+    "ask_cannot_borrow",
+    "ask_limit_closed",
+    "ask_increase_limit",
+    "ask_credit_report",
+    "ask_debt_ratio",
+    "ask_alternatives",
+    "ask_when_retry",
+    "ask_submit_proof",
+    "ask_appeal",
+    "request_human",
+    "ask_boost_service",
+    "inform",
+    "affirm",
+    "deny",
+    "dont_know",
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "out_of_scope",
+)
+
+# Value a slot holds when the user said they do not know.
+UNKNOWN = "unknown"

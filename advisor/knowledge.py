@@ -1,0 +1,169 @@
+"""Cached, validated loaders for the YAML files in knowledge/."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.contract import REASONS, SLOTS, STEPS, TOPICS
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+SOURCES = frozenset({"A", "B"})
+DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
+CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default")
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file is missing or malformed."""
+
+
+def _read(name: str) -> dict[str, Any]:
+    path = KNOWLEDGE_DIR / name
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError as error:
+        raise KnowledgeError(f"{path}: file not found") from error
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"{path}: invalid YAML: {error}") from error
+    _check(isinstance(data, dict), name, "top level must be a mapping")
+    return data
+
+
+def _check(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise KnowledgeError(f"knowledge/{where}: {message}")
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _check_button(button: object, where: str) -> None:
+    if not isinstance(button, dict):
+        raise KnowledgeError(f"knowledge/{where}: a button must be a mapping")
+    _check(_is_text(button.get("title")), where, "a button needs a title")
+    payload = button.get("payload")
+    _check(isinstance(payload, str) and payload.startswith("/"), where, "payload must start with /")
+
+
+def _check_message(entry: object, where: str) -> None:
+    """A message the bot sends: {text, buttons}."""
+    _check(isinstance(entry, dict) and _is_text(entry.get("text")), where, "text is required")
+    buttons = entry.get("buttons") or []
+    _check(isinstance(buttons, list), where, "buttons must be a list")
+    for button in buttons:
+        _check_button(button, where)
+
+
+def _check_sources(sources: object, where: str, allow_empty: bool) -> None:
+    if not isinstance(sources, list):
+        raise KnowledgeError(f"knowledge/{where}: sources must be a list")
+    _check(allow_empty or bool(sources), where, "sources must not be empty")
+    _check(set(sources) <= SOURCES, where, f"sources must be within {sorted(SOURCES)}")
+
+
+@lru_cache(maxsize=None)
+def load_faq() -> dict[str, dict[str, Any]]:
+    """Intent (or conversation key) → {text, buttons, sources[, intro]}."""
+    data = _read("faq.yml")
+    for key, entry in data.items():
+        where = f"faq.yml:{key}"
+        _check(isinstance(entry, dict), where, "entry must be a mapping")
+        _check(_is_text(entry.get("text")), where, "text is required")
+        buttons = entry.get("buttons")
+        _check(isinstance(buttons, list) and len(buttons) <= 3, where, "buttons: a list of 0–3")
+        for button in buttons:
+            _check_button(button, where)
+        _check_sources(entry.get("sources"), where, allow_empty=True)
+    return data
+
+
+@lru_cache(maxsize=None)
+def load_advice_knowledge() -> dict[str, Any]:
+    """{topics, reasons, steps, evidence, default_followups, render} from advice.yml."""
+    data = _read("advice.yml")
+    for section in ("topics", "reasons", "steps", "evidence", "render"):
+        _check(isinstance(data.get(section), dict), "advice.yml", f"'{section}' mapping is required")
+    for topic in TOPICS:
+        _check(_is_text(data["topics"].get(topic)), "advice.yml", f"topic '{topic}' has no name")
+    for kind, codes, fields in (
+        ("reasons", REASONS, ("title", "why", "applies_when")),
+        ("steps", STEPS, ("title", "detail")),
+    ):
+        missing = set(codes) - set(data[kind])
+        _check(not missing, "advice.yml", f"{kind} missing contract codes {sorted(missing)}")
+        for code, entry in data[kind].items():
+            where = f"advice.yml:{kind}.{code}"
+            _check(isinstance(entry, dict), where, "entry must be a mapping")
+            for field in fields:
+                _check(_is_text(entry.get(field)), where, f"'{field}' is required")
+            _check_sources(entry.get("sources"), where, allow_empty=False)
+            if kind == "reasons":
+                _check_button(entry.get("followup"), where)
+            if "path" in entry:
+                _check(_is_text(entry["path"]), where, "path must be text when given")
+    for button in data.get("default_followups") or []:
+        _check_button(button, "advice.yml:default_followups")
+    return data
+
+
+@lru_cache(maxsize=None)
+def load_diagnosis_config() -> dict[str, Any]:
+    """{max_questions, order: topic → slots, reask: slot → text, invalid: slot → {min, max, text}, texts}."""
+    data = _read("diagnosis.yml")
+    max_questions = data.get("max_questions")
+    _check(isinstance(max_questions, int) and max_questions > 0, "diagnosis.yml", "max_questions must be > 0")
+    order = data.get("order")
+    _check(isinstance(order, dict), "diagnosis.yml", "'order' mapping is required")
+    for topic in TOPICS:
+        slots = order.get(topic)
+        _check(
+            isinstance(slots, list) and sorted(slots) == sorted(SLOTS),
+            f"diagnosis.yml:order.{topic}",
+            "must list each contract slot exactly once",
+        )
+    reask = data.get("reask")
+    _check(isinstance(reask, dict), "diagnosis.yml", "'reask' mapping is required")
+    for slot in SLOTS:
+        _check(_is_text(reask.get(slot)), f"diagnosis.yml:reask.{slot}", "text is required")
+    texts = data.get("texts")
+    _check(isinstance(texts, dict), "diagnosis.yml", "'texts' mapping is required")
+    for key in DIAGNOSIS_TEXTS:
+        _check(_is_text(texts.get(key)), f"diagnosis.yml:texts.{key}", "text is required")
+    _check(isinstance(texts.get("topic_buttons"), list), "diagnosis.yml:texts", "topic_buttons list is required")
+    for button in texts["topic_buttons"]:
+        _check_button(button, "diagnosis.yml:texts.topic_buttons")
+    questions = data.get("questions")
+    _check(isinstance(questions, dict), "diagnosis.yml", "'questions' mapping is required")
+    for slot in SLOTS:
+        _check_message(questions.get(slot), f"diagnosis.yml:questions.{slot}")
+    for slot, rule in (data.get("invalid") or {}).items():
+        where = f"diagnosis.yml:invalid.{slot}"
+        _check(isinstance(rule, dict) and _is_text(rule.get("text")), where, "text is required")
+        _check(
+            isinstance(rule.get("min"), (int, float)) and isinstance(rule.get("max"), (int, float)),
+            where,
+            "numeric min and max are required",
+        )
+    return data
+
+
+@lru_cache(maxsize=None)
+def load_intent_labels() -> dict[str, str]:
+    """Intent → short Chinese label for the 「您是想问…吗？」 fallback button."""
+    data = _read("intent_labels.yml")
+    for intent, label in data.items():
+        _check(_is_text(label), f"intent_labels.yml:{intent}", "label must be text")
+    return data
+
+
+@lru_cache(maxsize=None)
+def load_conversation_texts() -> dict[str, dict[str, Any]]:
+    """{disclaimer, ask_rephrase, default} → {text, buttons}, sent by actions."""
+    data = _read("conversation.yml")
+    for key in CONVERSATION_TEXTS:
+        _check_message(data.get(key), f"conversation.yml:{key}")
+    return data
