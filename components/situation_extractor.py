@@ -1,0 +1,109 @@
+"""Rasa graph component that turns stated facts into entities named after the contract slots.
+
+Besides the seven diagnosis slots it adds `amount` (yuan), `duration_days`,
+`percentage` and `product` entities. A message that is only a number yields none
+of these: what a bare "10" means depends on the question the form asked, which
+the form validator knows and this component does not.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from advisor.facts import find_facts, find_products, warm_up
+from advisor.normalize import normalize_text
+from advisor.parsing import is_bare_number, parse_amount, parse_days, parse_percentage
+
+logger = logging.getLogger(__name__)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class SituationExtractor(GraphComponent, EntityExtractorMixin):
+    """Rule-based facts (overdue, debt ratio, …) with normalised values."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SituationExtractor:
+        try:
+            warm_up()
+        except Exception:  # extraction is best effort: the bot must still load
+            logger.exception("Could not build the situation rules; they will be retried per message")
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip() or text.startswith("/"):
+                continue
+            try:
+                extracted = self._extract(text)
+            except Exception:  # rules are best effort; never fail a user message
+                logger.exception("SituationExtractor failed on %r", text[:80])
+                continue
+            if extracted:
+                message.set(
+                    ENTITIES,
+                    (message.get(ENTITIES) or []) + self.add_extractor_name(extracted),
+                    add_to_output=True,
+                )
+        return messages
+
+    def _extract(self, text: str) -> List[Dict[Text, Any]]:
+        # Offsets from the rules index the normalised text; when TextNormalizer ran
+        # first that is the message text itself, otherwise fall back to the whole text.
+        same_offsets = normalize_text(text) == text
+        entities = [
+            _entity(fact.slot, fact.value, fact.start, fact.end, text, same_offsets)
+            for fact in find_facts(text)
+        ]
+        entities += [
+            _entity("product", name, start, end, text, same_offsets)
+            for name, start, end in find_products(text)
+        ]
+        if not is_bare_number(text):
+            for name, parse in (
+                ("amount", parse_amount),
+                ("duration_days", parse_days),
+                ("percentage", parse_percentage),
+            ):
+                value = parse(text)
+                if value is not None:
+                    entities.append(_entity(name, float(value), 0, len(text), text, True))
+        return entities
+
+
+def _entity(
+    name: str, value: Any, start: int, end: int, text: str, same_offsets: bool
+) -> Dict[Text, Any]:
+    span: Optional[tuple[int, int]] = (start, end) if same_offsets else None
+    if span is None or not 0 <= span[0] <= span[1] <= len(text):
+        span = (0, len(text))
+    return {
+        "entity": name,
+        "value": value,
+        "start": span[0],
+        "end": span[1],
+        "confidence": 1.0,
+    }
