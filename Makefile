@@ -1,0 +1,116 @@
+# 借呗额度助手 — every set-up step is a dependency, so `make chat` and `make test` work
+# on a fresh machine with Python 3.10 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+MODEL   := models/jiebei.tar.gz
+STAMP   := $(VENV)/.installed
+# Python 3.10: from PATH, else pyenv's 3.10.13 (see .python-version).
+PYTHON  ?= $(shell command -v python3.10 2>/dev/null || ls "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python3.10 2>/dev/null | tail -1)
+
+ACTION_PORT ?= 5055
+RASA_PORT   ?= 5005
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+MODEL_INPUTS := config.yml domain.yml $(shell find data lexicon components advisor/normalize.py advisor/typos.yml -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: help install train chat run test test-unit test-nlu test-core validate bench clean web web-deps web-build browser-deps test-browser
+
+help:
+	@echo "make chat   — set up, train if needed, talk to the bot in the terminal"
+	@echo "make test   — set up, train if needed, run every test"
+	@echo "make train | run | bench | clean"
+
+$(STAMP): requirements.txt constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (python3.10 on PATH, or pyenv install 3.10.13)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+install: $(STAMP)
+
+# Rasa's own cache retrains only the parts whose inputs changed; the text normaliser's
+# fingerprint includes the jieba dictionary, so a dictionary edit retrains too.
+$(MODEL): $(STAMP) $(MODEL_INPUTS)
+	$(BIN)/rasa train --out models --fixed-model-name jiebei
+	touch $@
+
+train: $(MODEL)
+
+chat: $(MODEL)
+	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa shell --model $(MODEL) --port $(RASA_PORT)
+
+# REST channel and the HTTP API for other tools. The API is never opened without a token:
+# set RASA_TOKEN, or a random one is generated and printed.
+run: $(MODEL)
+	@token="$${RASA_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	echo "HTTP API token: $$token"; \
+	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) \
+	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)"
+
+validate: $(STAMP)
+	$(BIN)/rasa data validate --fail-on-warnings
+
+test-unit: $(MODEL)
+	$(BIN)/python -m pytest -q tests
+
+test-nlu: $(MODEL)
+	$(BIN)/rasa test nlu --nlu tests/nlu_heldout.yml --model $(MODEL) --out results/heldout
+	$(BIN)/python scripts/check_accuracy.py results/heldout/intent_report.json 0.90
+
+test-core: $(MODEL)
+	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) --out results/core --fail-on-prediction-errors
+
+test: validate test-unit test-nlu test-core
+
+bench: $(MODEL)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf models results .rasa .pytest_cache tests/output var
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+# --- web widget (web/: rasa-webchat over socket.io, channels/webchat.py) ----------------
+WEB_PORT     ?= 8000
+WEB_DEPS     := web/node_modules/.package-lock.json
+WEB_BOT_URL  := http://localhost:$(RASA_PORT)
+
+# rasa-webchat exactly as web/package-lock.json pins it (npm ci); again when the lock changes.
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js) is required for the web widget"; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web-deps: $(WEB_DEPS)
+
+# web/vendor/rasa-webchat.js (without its Google-Fonts import) and web/advice-labels.json
+# (from knowledge/advice.yml); web/config.js only if missing.
+web-build: $(STAMP) $(WEB_DEPS)
+	$(BIN)/python scripts/build_web.py
+
+# The page on http://localhost:$(WEB_PORT)/, the bot's socket.io on $(WEB_BOT_URL) (CORS for the
+# page's origin only) and the action server; Ctrl-C stops all three.
+web: $(MODEL) web-build
+	$(BIN)/python scripts/build_web.py --socket-url "$(WEB_BOT_URL)"
+	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
+	scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
+	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --cors "http://localhost:$(WEB_PORT)"
+
+# Debian's Chromium, CJK and emoji fonts for the browser test (Playwright cannot download a browser here).
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); \
+	fi
+
+# The widget in a real Chromium against a running bot; screenshots in tests/output/browser/.
+test-browser: $(MODEL) web-build browser-deps
+	$(BIN)/python -m pytest -q -m browser tests/browser

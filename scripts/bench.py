@@ -1,0 +1,96 @@
+"""Prints the performance figures the README records: training time, model size, NLU parse
+time per message, and REST turn latency (p50/p95) over 200 turns against a running bot.
+
+    python scripts/bench.py [--skip-train] [--turns 200]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import List
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.local_bot import BIN, MODEL, ROOT, running_bot  # noqa: E402
+
+CONVERSATION = ["你好", "怎么查征信", "借呗有额度为什么借不出来", "没有", "三成", "没有", "没有", "谢谢"]
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def bench_training() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.monotonic()
+        subprocess.run(
+            [str(BIN / "rasa"), "train", "--force", "--out", out, "--fixed-model-name", "bench"],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        return time.monotonic() - started
+
+
+def heldout_texts() -> List[str]:
+    data = yaml.safe_load((ROOT / "tests" / "nlu_heldout.yml").read_text(encoding="utf-8"))
+    return [line[2:].strip() for block in data["nlu"] for line in block["examples"].splitlines() if line.startswith("- ")]
+
+
+def bench_parse(messages: List[str]) -> List[float]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+
+    async def run() -> List[float]:
+        await agent.parse_message(messages[0])  # warm-up
+        timings = []
+        for text in messages:
+            started = time.perf_counter()
+            await agent.parse_message(text)
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+
+    return asyncio.run(run())
+
+
+def bench_rest(turns: int) -> List[float]:
+    timings: List[float] = []
+    with tempfile.TemporaryDirectory() as workdir, running_bot(Path(workdir)) as bot:
+        bot.send("warm-up", "你好")
+        sender = ""
+        for turn in range(turns):
+            step = turn % len(CONVERSATION)
+            if step == 0:
+                sender = f"bench-{uuid.uuid4().hex[:8]}"
+            started = time.perf_counter()
+            bot.send(sender, CONVERSATION[step])
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--turns", type=int, default=200)
+    args = parser.parse_args()
+    if not args.skip_train:
+        print(f"training time (rasa train --force): {bench_training():.1f} s", flush=True)
+    print(f"model size: {MODEL.stat().st_size / 1e6:.1f} MB", flush=True)
+    parse = bench_parse(heldout_texts())
+    print(f"NLU parse per message ({len(parse)} held-out messages): mean {statistics.mean(parse):.1f} ms, "
+          f"p95 {percentile(parse, 0.95):.1f} ms", flush=True)
+    rest = bench_rest(args.turns)
+    print(f"REST turn latency ({len(rest)} turns, action server on): p50 {percentile(rest, 0.5):.1f} ms, "
+          f"p95 {percentile(rest, 0.95):.1f} ms, max {max(rest):.1f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    main()
