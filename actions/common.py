@@ -1,0 +1,44 @@
+"""Small helpers shared by the actions: reading the tracker, sending knowledge entries."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from advisor.answers import DIAGNOSIS_SLOTS
+
+TOPIC_BY_INTENT = {
+    "ask_limit_dropped": "limit_dropped",
+    "ask_restore_limit": "restore_limit",
+    "ask_cannot_borrow": "cannot_borrow",
+    "ask_limit_closed": "limit_closed",
+    "ask_increase_limit": "increase_limit",
+}
+DEFAULT_TOPIC = "cannot_borrow"
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message or {}).get("intent", {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def diagnosis_facts(tracker: Tracker) -> Dict[str, Any]:
+    """The contract slots as plain values (None when not known)."""
+    return {slot: tracker.get_slot(slot) for slot in sorted(DIAGNOSIS_SLOTS)}
+
+
+def unknown_facts(tracker: Tracker) -> List[str]:
+    return list(tracker.get_slot("unknown_facts") or [])
+
+
+def send_entry(dispatcher: CollectingDispatcher, entry: Mapping[str, Any]) -> None:
+    """Sends one knowledge entry (text plus optional quick-reply buttons)."""
+    buttons = [
+        {"title": button["title"], "payload": button["payload"]}
+        for button in entry.get("buttons") or []
+    ]
+    dispatcher.utter_message(text=str(entry["text"]).strip(), buttons=buttons)

@@ -1,0 +1,104 @@
+"""Starting a diagnosis and giving the tailored advice once the form is done."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    DEFAULT_TOPIC,
+    TOPIC_BY_INTENT,
+    diagnosis_facts,
+    latest_intent,
+    unknown_facts,
+)
+from advisor.answers import reconcile_facts
+from advisor.engine import rank_advice
+from advisor.knowledge import load_diagnosis_config, load_faq
+from advisor.planner import diagnosis_plan
+from advisor.render import followup_buttons, render_advice
+
+
+def _facts_with_unknowns(tracker: Tracker) -> Dict[str, Any]:
+    facts = diagnosis_facts(tracker)
+    for slot in unknown_facts(tracker):
+        if facts.get(slot) is None:
+            facts[slot] = "unknown"
+    return facts
+
+
+def send_advice(dispatcher: CollectingDispatcher, topic: str, facts: Dict[str, Any], lead: str = "") -> None:
+    """Readable advice with follow-up buttons, plus the contract's machine-readable payload."""
+    advice = rank_advice(topic, facts)
+    text = render_advice(advice)
+    dispatcher.utter_message(
+        text=f"{lead}{text}" if lead else text,
+        buttons=followup_buttons(advice),
+        json_message=advice.payload(),
+    )
+
+
+class ActionStartDiagnosis(Action):
+    """Names the topic, gives the short general answer and resets the form's bookkeeping."""
+
+    def name(self) -> Text:
+        return "action_start_diagnosis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        intent = latest_intent(tracker) or ""
+        topic = TOPIC_BY_INTENT.get(intent) or tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
+        events = [
+            SlotSet("diagnosis_topic", topic),
+            SlotSet("unknown_facts", []),
+            SlotSet("answer_failures", 0.0),
+        ]
+        if not diagnosis_plan(topic, diagnosis_facts(tracker), unknown=(), asked=()):
+            return events  # everything is known already: the advice follows at once
+        entry = load_faq().get(intent) or {}
+        text = str(entry.get("text", "")).strip()
+        if not entry.get("intro"):
+            # A full general answer (e.g. how to raise the limit), then the lead-in to the questions.
+            text = f"{text}\n\n{load_diagnosis_config()['texts']['start']}".strip()
+        dispatcher.utter_message(text=text)
+        return events
+
+
+
+class ActionGiveAdvice(Action):
+    """Runs after the diagnosis form: ranked reasons and steps for this user."""
+
+    def name(self) -> Text:
+        return "action_give_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
+        send_advice(dispatcher, topic, _facts_with_unknowns(tracker))
+        return []
+
+
+class ActionUpdateAdvice(Action):
+    """The user states or corrects a fact outside the form: update the advice if there is one."""
+
+    def name(self) -> Text:
+        return "action_update_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        texts = load_diagnosis_config()["texts"]
+        changes = reconcile_facts(diagnosis_facts(tracker))
+        events = [SlotSet(slot, value) for slot, value in changes.items()]
+        topic = tracker.get_slot("diagnosis_topic")
+        if topic is None:
+            dispatcher.utter_message(text=texts["noted_without_topic"], buttons=texts["topic_buttons"])
+            return events
+        facts = {**_facts_with_unknowns(tracker), **changes}
+        send_advice(dispatcher, topic, facts, lead=texts["updated_lead"])
+        return events
+

@@ -1,0 +1,90 @@
+"""Validation of the diagnosis form: understands answers and chooses the next question."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
+from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
+from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, reconcile_facts
+from advisor.normalize import normalize_text
+from advisor.planner import diagnosis_plan
+
+REQUESTED_SLOT = "requested_slot"
+
+
+class ValidateDiagnosisForm(RetryingFormValidationAction):
+    def name(self) -> Text:
+        return "validate_diagnosis_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        facts = diagnosis_facts(tracker)
+        unknown = unknown_facts(tracker)
+        requested: Optional[str] = tracker.get_slot(REQUESTED_SLOT)
+        events: List[Dict[Text, Any]] = []
+
+        # Facts stated in this message (entities mapped onto slots), checked for range.
+        stated = {s: v for s, v in tracker.slots_to_validate().items() if s in DIAGNOSIS_SLOTS}
+        for slot, value in stated.items():
+            if value is not None and not check_range(slot, value):
+                facts[slot] = None
+                events.append(SlotSet(slot, None))
+                if slot == requested:
+                    events += self.record_failure(dispatcher, tracker, slot, unknown, invalid=True)
+                else:
+                    self.reask(dispatcher, slot, invalid=True)
+            else:
+                events.append(SlotSet(slot, value))
+                if slot in unknown:
+                    unknown.remove(slot)
+
+        # The reply to the question just asked, read in the context of that question.
+        # A message that stated other facts is not also read as a yes/no to this one.
+        if requested in DIAGNOSIS_SLOTS and not stated:
+            answer = interpret_answer(requested, normalize_text(latest_text(tracker)), latest_intent(tracker))
+            if answer.kind == "interruption":
+                # No slot events: Rasa rejects the form, a rule answers the question,
+                # and the form then asks again.
+                return []
+            if answer.kind == "value":
+                facts[requested] = answer.value
+                events += [SlotSet(requested, answer.value), SlotSet(FAILURES_SLOT, 0.0)]
+            elif answer.kind == "unknown":
+                if requested not in unknown:
+                    unknown.append(requested)
+                events.append(SlotSet(FAILURES_SLOT, 0.0))
+            else:
+                events += self.record_failure(
+                    dispatcher, tracker, requested, unknown, invalid=answer.kind == "invalid"
+                )
+
+        changes = reconcile_facts(facts)
+        facts.update(changes)
+        events += [SlotSet(slot, value) for slot, value in changes.items()]
+        events.append(SlotSet(UNKNOWN_SLOT, unknown))
+
+        topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
+        still_open = requested if requested in DIAGNOSIS_SLOTS and facts.get(requested) is None and requested not in unknown else None
+        asked = [slot for slot in asked_slots(tracker) if slot != still_open]
+        plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
+        events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
+        return events
+
+
+def asked_slots(tracker: Tracker) -> List[str]:
+    """Slots the form has asked since the current diagnosis started."""
+    asked: List[str] = []
+    for event in tracker.events:
+        if event.get("event") == "action" and event.get("name") == "action_start_diagnosis":
+            asked = []
+        elif event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
+            slot = event.get("value")
+            if slot in DIAGNOSIS_SLOTS and slot not in asked:
+                asked.append(slot)
+    return asked

@@ -1,0 +1,118 @@
+"""What a user's reply to one diagnosis question means.
+
+The form asks one slot at a time; the same words mean different things depending on
+the question (「一半」 answers the debt question, 「有」 a yes/no one). This module
+decides, from plain values only, whether a reply is a value, an "I don't know", an
+out-of-range value, a question that interrupts the form, or something unclear.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Mapping, Optional, Union
+
+from advisor import contract
+from advisor.knowledge import load_diagnosis_config
+from advisor.parsing import parse_answer, parse_days, parse_percentage
+
+BOOL_SLOTS = frozenset(contract.BOOL_SLOTS)
+NUMERIC_SLOTS = frozenset(contract.NUMERIC_SLOTS)
+DIAGNOSIS_SLOTS = frozenset(contract.SLOTS)
+
+# Intents that are questions of their own: the form pauses, the question is answered,
+# and the form asks again.
+INTERRUPTION_INTENTS = frozenset(
+    {
+        "ask_limit_dropped",
+        "ask_restore_limit",
+        "ask_cannot_borrow",
+        "ask_limit_closed",
+        "ask_increase_limit",
+        "ask_credit_report",
+        "ask_debt_ratio",
+        "ask_alternatives",
+        "ask_when_retry",
+        "ask_submit_proof",
+        "ask_appeal",
+        "request_human",
+        "ask_boost_service",
+        "greet",
+        "thank",
+        "bot_challenge",
+        "goodbye",
+    }
+)
+
+# Intents under which a short 有/没有 is read as a yes/no answer.
+_ANSWER_INTENTS = frozenset({"affirm", "deny", "inform", "dont_know", "nlu_fallback"})
+_SHORT_REPLY = 6
+
+Value = Union[bool, float]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """kind ∈ value | unknown | invalid | interruption | unclear."""
+
+    kind: str
+    value: Optional[Value] = None
+
+
+def check_range(slot: str, value: Value) -> bool:
+    """True when a numeric slot's value is within its range in knowledge/diagnosis.yml."""
+    rule = load_diagnosis_config()["invalid"].get(slot)
+    if rule is None:
+        return True
+    return rule["min"] <= float(value) <= rule["max"]
+
+
+def interpret_answer(slot: str, text: str, intent: Optional[str]) -> Answer:
+    """Reads the reply `text` (classified as `intent`) to the question for `slot`."""
+    text = (text or "").strip()
+    value = _value_for(slot, text, intent)
+    if value is not None:
+        return Answer("value", value) if check_range(slot, value) else Answer("invalid", value)
+    if intent == "dont_know" or parse_answer(text) == "unknown":
+        return Answer("unknown")
+    if intent in INTERRUPTION_INTENTS:
+        return Answer("interruption")
+    return Answer("unclear")
+
+
+def _value_for(slot: str, text: str, intent: Optional[str]) -> Optional[Value]:
+    if slot in BOOL_SLOTS:
+        return _yes_no(text, intent)
+    if slot == "overdue_days":
+        return parse_days(text)
+    if slot == "debt_ratio":
+        ratio = parse_percentage(text)
+        if ratio is None and _yes_no(text, intent) is False:
+            return 0.0  # 「没有负债」
+        return ratio
+    return None
+
+
+def _yes_no(text: str, intent: Optional[str]) -> Optional[bool]:
+    # A long question that happens to contain 有 (「有没有别的渠道」) is not an answer.
+    if intent not in _ANSWER_INTENTS and len(text) > _SHORT_REPLY:
+        return None
+    said = parse_answer(text)
+    if said == "yes" or (said is None and intent == "affirm"):
+        return True
+    if said == "no" or (said is None and intent == "deny"):
+        return False
+    return None
+
+
+def reconcile_facts(facts: Mapping[str, object]) -> Dict[str, object]:
+    """Changes that keep the overdue facts consistent with each other.
+
+    「不对，我没有逾期」 must also drop an earlier overdue length, and a stated overdue
+    length implies there was an overdue.
+    """
+    changes: Dict[str, object] = {}
+    has_overdue, days = facts.get("has_overdue"), facts.get("overdue_days")
+    if has_overdue is False and days not in (None, 0, 0.0):
+        changes["overdue_days"] = None
+    elif has_overdue is None and isinstance(days, (int, float)) and days > 0:
+        changes["has_overdue"] = True
+    return changes

@@ -1,0 +1,266 @@
+"""Custom actions with tracker fixtures (like RasaHQ/financial-demo): no Rasa server needed."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.diagnosis import ActionGiveAdvice, ActionStartDiagnosis, ActionUpdateAdvice
+from actions.diagnosis_form import ValidateDiagnosisForm, asked_slots
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.faq import ActionAnswerFaq
+from actions.session import ActionSessionStart
+from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
+from actions.ask import ASK_ACTIONS
+from actions.fallback import ActionDefaultAskRephrase, ActionDefaultFallback
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+FAQ_INTENTS = [
+    "ask_credit_report", "ask_debt_ratio", "ask_alternatives", "ask_when_retry",
+    "ask_submit_proof", "ask_appeal", "request_human", "ask_boost_service", "ask_increase_limit",
+]
+
+
+def make_tracker(
+    intent: str = "inform",
+    text: str = "",
+    slots: Optional[Dict[str, Any]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    ranking: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    """A tracker whose latest user message is `text`; `events` are added after it."""
+    all_slots = {name: None for name in DOMAIN["slots"]}
+    all_slots["requested_slot"] = None
+    all_slots.update(slots or {})
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
+              "intent_ranking": ranking or [], "entities": []}
+    history = [{"event": "user", "text": text, "parse_data": latest}] + (events or [])
+    return Tracker("tester", all_slots, latest, history, False, None, {}, "action_listen")
+
+
+def run(action, tracker: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return dispatcher.messages, events
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+# --- FAQ ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("intent", FAQ_INTENTS)
+def test_faq_answer_comes_from_knowledge(intent):
+    messages, events = run(ActionAnswerFaq(), make_tracker(intent))
+    entry = load_faq()[intent]
+    assert messages[0]["text"] == entry["text"].strip()
+    assert [b["payload"] for b in messages[0]["buttons"]] == [b["payload"] for b in entry.get("buttons") or []]
+    assert events == []
+
+
+def test_faq_without_an_entry_says_what_the_bot_can_do():
+    messages, _ = run(ActionAnswerFaq(), make_tracker("affirm"))
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
+# --- starting the diagnosis ----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "intent, topic",
+    [("ask_limit_dropped", "limit_dropped"), ("ask_restore_limit", "restore_limit"),
+     ("ask_cannot_borrow", "cannot_borrow"), ("ask_limit_closed", "limit_closed"),
+     ("ask_increase_limit", "increase_limit")],
+)
+def test_start_diagnosis_names_the_topic_and_resets_bookkeeping(intent, topic):
+    tracker = make_tracker(intent, slots={"unknown_facts": ["debt_ratio"], "answer_failures": 1.0})
+    messages, events = run(ActionStartDiagnosis(), tracker)
+    assert slot_events(events) == {"diagnosis_topic": topic, "unknown_facts": [], "answer_failures": 0.0}
+    assert messages and messages[0]["text"]
+
+
+def test_start_diagnosis_skips_the_intro_when_nothing_needs_asking():
+    facts = {"has_overdue": True, "overdue_days": 45.0}
+    messages, _ = run(ActionStartDiagnosis(), make_tracker("ask_cannot_borrow", slots=facts))
+    assert messages == []
+
+
+# --- the form validator ---------------------------------------------------------------
+
+def validate(requested: str, intent: str, text: str, slots=None, events=None, topic="cannot_borrow"):
+    base = {"requested_slot": requested, "diagnosis_topic": topic}
+    tracker = make_tracker(intent, text, {**base, **(slots or {})}, events=events)
+    # the question was asked before the user's reply
+    tracker.events = [{"event": "slot", "name": "requested_slot", "value": requested}] + tracker.events
+    return run(ValidateDiagnosisForm(), tracker)
+
+
+def test_no_overdue_moves_to_the_next_most_telling_question():
+    _, events = validate("has_overdue", "deny", "没有")
+    slots = slot_events(events)
+    assert slots["has_overdue"] is False
+    assert slots["requested_slot"] == load_diagnosis_config()["order"]["cannot_borrow"][2]
+
+
+def test_overdue_asks_how_long():
+    _, events = validate("has_overdue", "affirm", "有过")
+    assert slot_events(events)["requested_slot"] == "overdue_days"
+
+
+def test_long_overdue_ends_the_questions():
+    _, events = validate("overdue_days", "inform", "两个多月", slots={"has_overdue": True})
+    slots = slot_events(events)
+    assert slots["overdue_days"] == 60.0 and slots["requested_slot"] is None
+
+
+def test_a_question_interrupts_the_form():
+    messages, events = validate("debt_ratio", "ask_debt_ratio", "负债率是什么意思", slots={"has_overdue": False})
+    assert events == [] and messages == []
+
+
+def test_dont_know_marks_the_slot_unknown_and_moves_on():
+    _, events = validate("debt_ratio", "dont_know", "不清楚", slots={"has_overdue": False})
+    slots = slot_events(events)
+    assert slots["unknown_facts"] == ["debt_ratio"]
+    assert slots["requested_slot"] not in (None, "debt_ratio")
+
+
+def test_out_of_range_ratio_from_an_entity_is_asked_again():
+    events = [{"event": "slot", "name": "debt_ratio", "value": 500.0, "timestamp": 1}]
+    messages, result = validate("debt_ratio", "inform", "负债率500%", slots={"has_overdue": False, "debt_ratio": 500.0}, events=events)
+    slots = slot_events(result)
+    assert slots["debt_ratio"] is None and slots["requested_slot"] == "debt_ratio"
+    assert messages[0]["text"] == load_diagnosis_config()["invalid"]["debt_ratio"]["text"]
+
+
+def test_unclear_answer_is_reasked_then_skipped():
+    messages, events = validate("debt_ratio", "nlu_fallback", "asdf", slots={"has_overdue": False})
+    assert slot_events(events)["answer_failures"] == 1.0
+    assert messages[0]["text"] == load_diagnosis_config()["reask"]["debt_ratio"]
+    messages, events = validate("debt_ratio", "nlu_fallback", "qwer", slots={"has_overdue": False, "answer_failures": 1.0})
+    slots = slot_events(events)
+    assert "debt_ratio" in slots["unknown_facts"] and slots["requested_slot"] != "debt_ratio"
+    assert messages[0]["text"] == load_diagnosis_config()["texts"]["skip"]
+
+
+def test_correction_clears_the_overdue_length():
+    events = [{"event": "slot", "name": "has_overdue", "value": False, "timestamp": 1}]
+    _, result = validate("debt_ratio", "inform", "不对，我没有逾期",
+                         slots={"has_overdue": False, "overdue_days": 10.0}, events=events)
+    slots = slot_events(result)
+    assert slots["overdue_days"] is None and slots["requested_slot"] == "debt_ratio"
+    assert "debt_ratio" not in {k for k, v in slots.items() if v is not None and k != "requested_slot"}
+
+
+def test_question_budget_is_respected():
+    asked = ["has_overdue", "debt_ratio", "recent_applications", "abnormal_transactions"]
+    history = [{"event": "action", "name": "action_start_diagnosis"}] + [
+        {"event": "slot", "name": "requested_slot", "value": s} for s in asked]
+    facts = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}
+    _, events = validate("abnormal_transactions", "deny", "没有", slots=facts, events=[])
+    # without history the budget is not exhausted: the next slot is asked
+    assert slot_events(events)["requested_slot"] is not None
+    tracker = make_tracker("deny", "没有", {**facts, "requested_slot": "abnormal_transactions", "diagnosis_topic": "cannot_borrow"})
+    tracker.events = history + tracker.events
+    _, events = run(ValidateDiagnosisForm(), tracker)
+    assert slot_events(events)["requested_slot"] is None
+
+
+def test_asked_slots_restart_with_each_diagnosis():
+    events = [{"event": "slot", "name": "requested_slot", "value": "has_overdue"},
+              {"event": "action", "name": "action_start_diagnosis"},
+              {"event": "slot", "name": "requested_slot", "value": "debt_ratio"},
+              {"event": "slot", "name": "requested_slot", "value": None}]
+    tracker = make_tracker()
+    tracker.events = events
+    assert asked_slots(tracker) == ["debt_ratio"]
+
+
+# --- advice ----------------------------------------------------------------------------
+
+def test_give_advice_sends_text_buttons_and_the_contract_payload():
+    slots = {"diagnosis_topic": "cannot_borrow", "has_overdue": False, "debt_ratio": 70.0}
+    messages, _ = run(ActionGiveAdvice(), make_tracker(slots=slots))
+    advice = messages[0]["custom"]["advice"]
+    assert advice["topic"] == "cannot_borrow" and advice["reasons"][0] == "high_debt"
+    assert "1." in messages[0]["text"] and messages[0]["buttons"]
+
+
+def test_unknown_facts_reach_the_engine():
+    slots = {"diagnosis_topic": "cannot_borrow", "has_overdue": False, "unknown_facts": ["security_issue"]}
+    messages, _ = run(ActionGiveAdvice(), make_tracker(slots=slots))
+    assert "account_security" in messages[0]["custom"]["advice"]["reasons"]
+
+
+def test_update_advice_without_a_topic_asks_what_the_problem_is():
+    messages, events = run(ActionUpdateAdvice(), make_tracker(slots={"recent_applications": True}))
+    assert not messages[0].get("custom")
+    assert messages[0]["buttons"] == load_diagnosis_config()["texts"]["topic_buttons"]
+    assert events == []
+
+
+def test_update_advice_after_a_correction():
+    slots = {"diagnosis_topic": "limit_dropped", "has_overdue": False, "overdue_days": 40.0}
+    messages, events = run(ActionUpdateAdvice(), make_tracker(slots=slots))
+    assert slot_events(events) == {"overdue_days": None}
+    advice = messages[0]["custom"]["advice"]
+    assert "overdue" not in advice["reasons"]
+    assert messages[0]["text"].startswith(load_diagnosis_config()["texts"]["updated_lead"])
+
+
+# --- session start and fallback ---------------------------------------------------------
+
+def test_session_start_carries_facts_over_and_shows_the_disclaimer():
+    slots = {"has_overdue": True, "requested_slot": "debt_ratio", "answer_failures": 1.0}
+    messages, events = run(ActionSessionStart(), make_tracker(slots=slots))
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    assert slot_events(events) == {"has_overdue": True}
+    assert len(messages) == 1 and messages[0]["text"] == load_conversation_texts()["disclaimer"]["text"]
+
+
+def test_fallback_offers_the_likeliest_intents():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_credit_report", "confidence": 0.3},
+               {"name": "affirm", "confidence": 0.1}, {"name": "ask_debt_ratio", "confidence": 0.1}]
+    messages, _ = run(ActionDefaultAskAffirmation(), make_tracker("nlu_fallback", ranking=ranking))
+    labels = load_intent_labels()
+    assert messages[0]["text"] == f"您是想问「{labels['ask_credit_report']}」吗？"
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_credit_report", "/ask_debt_ratio", "/out_of_scope"]
+
+
+def test_fallback_without_candidates_asks_to_rephrase():
+    messages, _ = run(ActionDefaultAskAffirmation(), make_tracker("nlu_fallback", ranking=[]))
+    assert messages[0]["text"] == load_conversation_texts()["ask_rephrase"]["text"]
+
+
+def test_default_fallback_says_what_the_bot_can_do_and_forgets_the_message():
+    messages, events = run(ActionDefaultFallback(), make_tracker("nlu_fallback"))
+    assert messages[0]["text"] == load_conversation_texts()["default"]["text"]
+    assert events == [{"event": "rewind", "timestamp": None}]
+
+
+def test_ask_rephrase():
+    messages, _ = run(ActionDefaultAskRephrase(), make_tracker("nlu_fallback"))
+    assert messages[0]["text"] == load_conversation_texts()["ask_rephrase"]["text"]
+
+
+@pytest.mark.parametrize("slot", sorted(ASK_ACTIONS))
+def test_each_slot_has_a_question_action(slot):
+    action = ASK_ACTIONS[slot]()
+    assert action.name() == f"action_ask_{slot}" and action.name() in DOMAIN["actions"]
+    messages, _ = run(action, make_tracker())
+    question = load_diagnosis_config()["questions"][slot]
+    assert messages[0]["text"] == question["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == [b["payload"] for b in question["buttons"]]
+
+
+@pytest.mark.parametrize("slot", ["has_overdue", "recent_applications", "account_inactive",
+                                  "abnormal_transactions", "security_issue"])
+def test_yes_no_questions_offer_yes_no_dont_know(slot):
+    payloads = [b["payload"] for b in load_diagnosis_config()["questions"][slot]["buttons"]]
+    assert payloads == ["/affirm", "/deny", "/dont_know"]

@@ -1,0 +1,66 @@
+"""How a reply to one diagnosis question is read (advisor/answers.py)."""
+import pytest
+
+from advisor.answers import Answer, check_range, interpret_answer, reconcile_facts
+
+
+@pytest.mark.parametrize(
+    "slot, text, intent, expected",
+    [
+        ("has_overdue", "有", "affirm", Answer("value", True)),
+        ("has_overdue", "有过", "affirm", Answer("value", True)),
+        ("has_overdue", "没有", "deny", Answer("value", False)),
+        ("has_overdue", "从来没有", "deny", Answer("value", False)),
+        ("has_overdue", "嗯", "affirm", Answer("value", True)),
+        ("has_overdue", "不清楚", "dont_know", Answer("unknown")),
+        ("has_overdue", "忘了", "dont_know", Answer("unknown")),
+        ("security_issue", "没有", "deny", Answer("value", False)),
+        ("account_inactive", "是的", "affirm", Answer("value", True)),
+        ("overdue_days", "一个月", "inform", Answer("value", 30.0)),
+        ("overdue_days", "半个月", "inform", Answer("value", 15.0)),
+        ("overdue_days", "两个多月", "inform", Answer("value", 60.0)),
+        ("overdue_days", "三十多天", "inform", Answer("value", 30.0)),
+        ("overdue_days", "-3天", "inform", Answer("invalid", -3.0)),
+        ("overdue_days", "不记得了", "dont_know", Answer("unknown")),
+        ("debt_ratio", "七成", "inform", Answer("value", 70.0)),
+        ("debt_ratio", "一半", "inform", Answer("value", 50.0)),
+        ("debt_ratio", "百分之八十", "inform", Answer("value", 80.0)),
+        ("debt_ratio", "月收入一万月供六千", "inform", Answer("value", 60.0)),
+        ("debt_ratio", "500%", "inform", Answer("invalid", 500.0)),
+        ("debt_ratio", "没有", "deny", Answer("value", 0.0)),
+        # A question of its own interrupts the form instead of answering it.
+        ("debt_ratio", "负债率是什么意思", "ask_debt_ratio", Answer("interruption")),
+        ("has_overdue", "怎么查征信", "ask_credit_report", Answer("interruption")),
+        ("has_overdue", "有没有别的借钱渠道呢", "ask_alternatives", Answer("interruption")),
+        ("has_overdue", "转人工", "request_human", Answer("interruption")),
+        # Gibberish, or a yes where a number is needed, is unclear.
+        ("debt_ratio", "asdfgh", "nlu_fallback", Answer("unclear")),
+        ("overdue_days", "是的", "affirm", Answer("unclear")),
+        ("has_overdue", "😀😀😀", "out_of_scope", Answer("unclear")),
+        ("has_overdue", "", "nlu_fallback", Answer("unclear")),
+    ],
+)
+def test_interpret_answer(slot, text, intent, expected):
+    assert interpret_answer(slot, text, intent) == expected
+
+
+@pytest.mark.parametrize(
+    "slot, value, ok",
+    [("debt_ratio", 100, True), ("debt_ratio", 100.5, False), ("debt_ratio", -1, False),
+     ("overdue_days", 0, True), ("overdue_days", -3, False), ("has_overdue", True, True)],
+)
+def test_check_range(slot, value, ok):
+    assert check_range(slot, value) is ok
+
+
+@pytest.mark.parametrize(
+    "facts, changes",
+    [
+        ({"has_overdue": False, "overdue_days": 10.0}, {"overdue_days": None}),
+        ({"has_overdue": None, "overdue_days": 10.0}, {"has_overdue": True}),
+        ({"has_overdue": True, "overdue_days": 10.0}, {}),
+        ({"has_overdue": False, "overdue_days": None}, {}),
+    ],
+)
+def test_reconcile_facts(facts, changes):
+    assert reconcile_facts(facts) == changes
