@@ -19,7 +19,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data lexicon components advisor/normalize.py advisor/typos.yml -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help install train chat run test test-unit test-nlu test-core validate bench clean web web-deps web-build browser-deps test-browser
+.PHONY: FORCE help install train chat run test test-unit test-nlu test-core validate bench clean web web-deps web-build browser-deps test-browser
 
 help:
 	@echo "make chat   — set up, train if needed, talk to the bot in the terminal"
@@ -43,16 +43,21 @@ $(MODEL): $(STAMP) $(MODEL_INPUTS)
 
 train: $(MODEL)
 
-chat: $(MODEL)
-	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa shell --model $(MODEL) --port $(RASA_PORT)
+# endpoints.yml with the action server on $(ACTION_PORT), so the ports can be moved.
+var/endpoints.yml: endpoints.yml FORCE
+	@mkdir -p var
+	@sed 's#localhost:5055#localhost:$(ACTION_PORT)#' endpoints.yml > $@
+
+chat: $(MODEL) var/endpoints.yml
+	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa shell --model $(MODEL) --port $(RASA_PORT) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed.
-run: $(MODEL)
+run: $(MODEL) var/endpoints.yml
 	@token="$${RASA_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
 	echo "HTTP API token: $$token"; \
 	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) \
-	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)"
+	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
 validate: $(STAMP)
 	$(BIN)/rasa data validate --fail-on-warnings
@@ -67,7 +72,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: validate test-unit test-nlu test-core
+test: validate test-unit test-nlu test-core test-browser
 
 bench: $(MODEL)
 	$(BIN)/python scripts/bench.py
@@ -96,11 +101,11 @@ web-build: $(STAMP) $(WEB_DEPS)
 
 # The page on http://localhost:$(WEB_PORT)/, the bot's socket.io on $(WEB_BOT_URL) (CORS for the
 # page's origin only) and the action server; Ctrl-C stops all three.
-web: $(MODEL) web-build
+web: $(MODEL) web-build var/endpoints.yml
 	$(BIN)/python scripts/build_web.py --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
 	scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
-	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --cors "http://localhost:$(WEB_PORT)"
+	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
 
 # Debian's Chromium, CJK and emoji fonts for the browser test (Playwright cannot download a browser here).
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
@@ -114,3 +119,5 @@ browser-deps:
 # The widget in a real Chromium against a running bot; screenshots in tests/output/browser/.
 test-browser: $(MODEL) web-build browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/browser
+
+FORCE:

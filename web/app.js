@@ -1,0 +1,59 @@
+/*
+ * Mounts the rasa-webchat widget (vendor/rasa-webchat.js, built from web/node_modules by
+ * scripts/build_web.py) and connects it to the bot's socket.io endpoint.
+ *
+ * The bot's URL: ?socketUrl=http://host:port on the page's address, else config.js
+ * (written by `make web`), else http://localhost:5005. The server's Content-Security-Policy
+ * (scripts/serve_web.py) must allow that origin in connect-src.
+ */
+(function () {
+  'use strict';
+
+  var DEFAULT_SOCKET_URL = 'http://localhost:5005';
+
+  function socketUrl() {
+    var fromQuery = new URLSearchParams(window.location.search).get('socketUrl');
+    var config = window.JIEBEI_WEB_CONFIG || {};
+    var candidates = [fromQuery, config.socketUrl, DEFAULT_SOCKET_URL];
+    for (var i = 0; i < candidates.length; i += 1) {
+      try {
+        var url = new URL(candidates[i]);
+        if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+      } catch (error) { /* not a URL: try the next one */ }
+    }
+    return DEFAULT_SOCKET_URL;
+  }
+
+  function loadLabels() {
+    return fetch('advice-labels.json', { cache: 'no-cache' })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .catch(function () { return {}; });
+  }
+
+  function messageDelay(message) {
+    var delay = (message || '').length * 10;
+    return Math.max(400, Math.min(delay, 1500));
+  }
+
+  loadLabels().then(function (labels) {
+    window.WebChat.default({
+      socketUrl: socketUrl(),
+      socketPath: '/socket.io/',
+      title: '借呗额度助手',
+      subtitle: '额度降了、借不出、想提额，都能问我',
+      inputTextFieldHint: '请输入您的问题…',
+      connectingText: '正在连接…',
+      initPayload: '/greet',
+      // The conversation (and the socket.io session id) is kept in localStorage, so it
+      // survives a reload; the bot's channel has session_persistence on.
+      params: { storage: 'local' },
+      customComponent: window.JiebeiAdviceCard.create(labels),
+      customMessageDelay: messageDelay,
+      hideWhenNotConnected: false,
+      withRules: false,
+      mainColor: '#1677ff',
+      userBackgroundColor: '#1677ff',
+      userTextColor: '#ffffff',
+    }, document.getElementById('webchat'));
+  });
+}());
