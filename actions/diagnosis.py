@@ -29,15 +29,18 @@ def _facts_with_unknowns(tracker: Tracker) -> Dict[str, Any]:
     return facts
 
 
-def send_advice(dispatcher: CollectingDispatcher, topic: str, facts: Dict[str, Any], lead: str = "") -> None:
+# Channels that can only show text; the terminal would print the payload as raw JSON.
+TEXT_ONLY_CHANNELS = frozenset({"cmdline"})
+
+
+def send_advice(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, facts: Dict[str, Any], lead: str = ""
+) -> None:
     """Readable advice with follow-up buttons, plus the contract's machine-readable payload."""
     advice = rank_advice(topic, facts)
     text = render_advice(advice)
-    dispatcher.utter_message(
-        text=f"{lead}{text}" if lead else text,
-        buttons=followup_buttons(advice),
-        json_message=advice.payload(),
-    )
+    payload = None if tracker.get_latest_input_channel() in TEXT_ONLY_CHANNELS else advice.payload()
+    dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice), json_message=payload)
 
 
 class ActionStartDiagnosis(Action):
@@ -78,7 +81,7 @@ class ActionGiveAdvice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
-        send_advice(dispatcher, topic, _facts_with_unknowns(tracker))
+        send_advice(dispatcher, tracker, topic, _facts_with_unknowns(tracker))
         return []
 
 
@@ -99,6 +102,6 @@ class ActionUpdateAdvice(Action):
             dispatcher.utter_message(text=texts["noted_without_topic"], buttons=texts["topic_buttons"])
             return events
         facts = {**_facts_with_unknowns(tracker), **changes}
-        send_advice(dispatcher, topic, facts, lead=texts["updated_lead"])
+        send_advice(dispatcher, tracker, topic, facts, lead=texts["updated_lead"])
         return events
 

@@ -264,3 +264,10 @@ def test_each_slot_has_a_question_action(slot):
 def test_yes_no_questions_offer_yes_no_dont_know(slot):
     payloads = [b["payload"] for b in load_diagnosis_config()["questions"][slot]["buttons"]]
     assert payloads == ["/affirm", "/deny", "/dont_know"]
+
+
+def test_terminal_gets_the_advice_as_text_only():
+    tracker = make_tracker(slots={"diagnosis_topic": "cannot_borrow", "debt_ratio": 70.0})
+    tracker.events[0]["input_channel"] = "cmdline"
+    messages, _ = run(ActionGiveAdvice(), tracker)
+    assert not messages[0].get("custom") and "1." in messages[0]["text"]

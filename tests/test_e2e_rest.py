@@ -197,3 +197,28 @@ def test_greeting_offers_example_questions(bot):
     replies = bot.send(new_sender(), "你好")
     buttons = [b for m in replies for b in m.get("buttons", [])]
     assert len(buttons) >= 2 and all(b["payload"].startswith("/") for b in buttons)
+
+
+def test_correction_after_the_advice_updates_it(bot):
+    sender = new_sender()
+    bot.send(sender, "借呗有额度为什么借不出来，我负债大概八成")
+    assert bot.tracker(sender)["slots"]["debt_ratio"] == 80.0
+    payload = None
+    for _ in range(6):
+        slot = bot.tracker(sender)["slots"]["requested_slot"]
+        if slot is None:
+            break
+        payload = advice_payload(bot.send(sender, DEFAULT_ANSWERS[slot])) or payload
+    assert payload and payload["reasons"][0] == "high_debt"
+    updated = advice_payload(bot.send(sender, "其实负债只有三成"))
+    assert bot.tracker(sender)["slots"]["debt_ratio"] == 30.0
+    assert updated is not None and "high_debt" not in updated["reasons"]
+
+
+def test_gibberish_gets_the_two_stage_fallback(bot):
+    replies = bot.send(new_sender(), "qwpoeiruty zmxncbv")
+    text = texts(replies)
+    buttons = [b for m in replies for b in m.get("buttons", [])]
+    assert "您是想问" in text or "换个说法" in text
+    if "您是想问" in text:
+        assert buttons[-1]["payload"] == "/out_of_scope"
