@@ -1,6 +1,6 @@
 """Socket.IO channel for the web widget (rasa-webchat, see ``web/``).
 
-Rasa's own ``socketio`` channel, with two fixes for the way this bot answers. Enable it
+Rasa's own ``socketio`` channel, with three changes for the way this bot answers. Enable it
 in ``credentials.yml`` with the same keys as ``socketio``::
 
     channels.webchat.WebchatInput:
@@ -16,6 +16,9 @@ in ``credentials.yml`` with the same keys as ``socketio``::
 2. Quick replies stay clickable. The widget shows quick replies only under the newest
    message, so for a reply that carries both buttons and a custom payload the payload
    (the advice card) is sent first and the text with its buttons last.
+3. Every message passes the input guard (channels/guard.py) before a ``UserMessage``
+   exists: guard replies (empty message, too fast …) and notices are emitted like bot
+   messages, and a message the bot leaves unanswered gets the "busy" text.
 
 The channel keeps the name ``socketio`` (webhook ``/webhooks/socketio/``, the widget
 connects to ``/socket.io``).
@@ -23,6 +26,8 @@ connects to ``/socket.io``).
 from __future__ import annotations
 
 import copy
+import json
+import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint
@@ -30,8 +35,23 @@ from sanic import Blueprint
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
+from channels.guard import BUSY, Guard, valid_sender
+from channels.guard_texts import guard_text
+from channels.server_limits import cap_request_size
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
 
 class WebchatOutput(SocketIOOutput):
+    # Counts emitted bot messages, so a turn without any can be answered with "busy".
+    sent = 0
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         """Sends the payload as the bot event's data, to the conversation's room."""
         await self._send_message(recipient_id, dict(json_message))
@@ -46,16 +66,71 @@ class WebchatOutput(SocketIOOutput):
 
 
 class WebchatInput(SocketIOInput):
-    """Rasa's socket.io input channel, answering through :class:`WebchatOutput`."""
+    """Rasa's socket.io input channel, guarded, answering through :class:`WebchatOutput`."""
+
+    def __init__(self, *args: Any, guard: Optional[Guard] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard = guard or Guard()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         channel = super().get_output_channel()
         return WebchatOutput(self.sio, self.bot_message_evt) if channel is not None else None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def handle(message: UserMessage) -> Any:
-            # Rasa's handler builds a plain SocketIOOutput for every message; swap it.
-            message.output_channel = WebchatOutput(self.sio, self.bot_message_evt)
-            return await on_new_message(message)
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        cap_request_size(blueprint)
+        assert self.sio is not None
 
-        return super().blueprint(handle)
+        # Replaces Rasa's handler for user messages, which builds the UserMessage unguarded.
+        @self.sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            await self._handle_message(sid, data, on_new_message)
+
+        return blueprint
+
+    async def _handle_message(self, sid: Text, data: Any, on_new_message: OnNewMessage) -> None:
+        if not isinstance(data, dict):
+            return
+        if self.session_persistence:
+            sender = valid_sender(data.get("session_id"))
+            if sender is None:
+                logger.warning("A socket.io message without a valid session_id was ignored.")
+                return
+        else:
+            sender = sid
+        output = WebchatOutput(self.sio, self.bot_message_evt)
+        text = data.get("message")
+        decision = self.guard.check(sender, text if isinstance(text, str) else None)
+        max_chars = self.guard.limits.max_chars
+        if decision.reply is not None:
+            await output.send_text_message(sender, guard_text(decision.reply, max_chars))
+            return
+        if decision.masked:
+            logger.info("Masked %s in a socket.io message.", ", ".join(sorted(decision.masked)))
+        for key in decision.notices:
+            await output.send_text_message(sender, guard_text(key, max_chars))
+        answered = output.sent
+        try:
+            await on_new_message(
+                UserMessage(
+                    decision.text,
+                    output,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=self._metadata(data),
+                )
+            )
+        except Exception as error:
+            logger.error("The bot failed on a socket.io message (%s).", type(error).__name__)
+            logger.debug("Bot failure details.", exc_info=True)
+        if output.sent == answered:
+            await output.send_text_message(sender, guard_text(BUSY))
+
+    def _metadata(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except (ValueError, RecursionError):
+                return {}
+        return metadata if isinstance(metadata, dict) else {}

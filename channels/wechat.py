@@ -15,7 +15,8 @@ In the 公众号 admin, set the server URL to ``https://<host>/webhooks/wechat/w
 WeChat gives up on a request after 5 s and retries it up to 3 times; a message is
 processed once per MsgId, and a reply not ready by ``reply_timeout`` is sent later
 through the customer-service API (needs appid + appsecret and the server's IP on
-the account's API whitelist).
+the account's API whitelist). Text messages pass the input guard (channels/guard.py)
+first; its replies and notices become (part of) the passive reply.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ from wechatpy.utils import check_signature
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from channels.guard import BUSY, Guard
+from channels.guard_texts import guard_text
+from channels.server_limits import cap_request_size
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from channels.wechat_format import Button, match_button, render_reply
 
@@ -61,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
 UNSUPPORTED_TYPE_TEXT = "目前只支持文字消息，请用文字描述您的问题。"
-EMPTY_TEXT_PROMPT = "您好像发送了一条空白消息，请用文字描述您遇到的借呗额度问题。"
 ERROR_TEXT = "抱歉，系统暂时出了点问题，请稍后再试。"
 SUCCESS = "success"  # WeChat's "received, no passive reply" answer; never needs encryption
 
@@ -170,8 +173,9 @@ class WeChatInput(InputChannel):
         )
         return cls(config)
 
-    def __init__(self, config: Optional[WeChatConfig] = None) -> None:
+    def __init__(self, config: Optional[WeChatConfig] = None, guard: Optional[Guard] = None) -> None:
         self.config = config or WeChatConfig()
+        self.guard = guard or Guard()
         self._crypto = self._make_crypto(self.config)
         self._api: Optional[CustomerServiceClient] = None
         if self.config.appid and self.config.appsecret:
@@ -202,6 +206,7 @@ class WeChatInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         module = inspect.getmodule(self)
         wechat_webhook = Blueprint("wechat_webhook", module.__name__ if module else None)
+        cap_request_size(wechat_webhook)
 
         @wechat_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -304,14 +309,13 @@ class WeChatInput(InputChannel):
     ) -> Optional[str]:
         """Returns the passive reply text, or None to answer ``success``."""
         if isinstance(message, TextMessage):
-            text = (message.content or "").strip()
-            if not text:
-                return EMPTY_TEXT_PROMPT
-            return await self._converse(message, key, text, on_new_message, map_numbers=True)
+            return await self._converse(
+                message, key, message.content or "", on_new_message, from_user=True
+            )
         if _is_event(message):
             if getattr(message, "event", None) in ("subscribe", "subscribe_scan"):
                 return await self._converse(
-                    message, key, GREET_PAYLOAD, on_new_message, map_numbers=False
+                    message, key, GREET_PAYLOAD, on_new_message, from_user=False
                 )
             return None
         return UNSUPPORTED_TYPE_TEXT
@@ -322,11 +326,11 @@ class WeChatInput(InputChannel):
         key: str,
         text: str,
         on_new_message: OnNewMessage,
-        map_numbers: bool,
+        from_user: bool,
     ) -> Optional[str]:
         exchange = self._exchanges.get(key)
         if exchange is None:
-            task = self._spawn(self._ask_bot(message, text, on_new_message, map_numbers))
+            task = self._spawn(self._ask_bot(message, text, on_new_message, from_user))
             exchange = self._exchanges.add(key, task)
             openid = message.source
             task.add_done_callback(lambda done: self._deliver_if_deferred(exchange, openid))
@@ -349,9 +353,24 @@ class WeChatInput(InputChannel):
         return None if exchange.deferred else reply
 
     async def _ask_bot(
-        self, message: BaseMessage, text: str, on_new_message: OnNewMessage, map_numbers: bool
+        self, message: BaseMessage, text: str, on_new_message: OnNewMessage, from_user: bool
     ) -> str:
+        """The reply text; for a user's text (``from_user``) guarded and numbers mapped.
+
+        Runs once per message (not per WeChat retry), so a retry costs no rate-limit token
+        and its reply carries the same notices.
+        """
         openid = message.source
+        notices: List[Dict[str, Any]] = []
+        if from_user:
+            decision = self.guard.check(openid, text)
+            max_chars = self.guard.limits.max_chars
+            if decision.reply is not None:
+                return guard_text(decision.reply, max_chars)
+            if decision.masked:
+                logger.info("Masked %s in a WeChat message.", ", ".join(sorted(decision.masked)))
+            text = decision.text
+            notices = [{"text": guard_text(key, max_chars)} for key in decision.notices]
         metadata: Dict[str, Any] = {
             "wechat": {
                 "openid": openid,
@@ -360,7 +379,7 @@ class WeChatInput(InputChannel):
                 "msg_type": message.type,
             }
         }
-        payload = match_button(text, self._offered_buttons.get(openid)) if map_numbers else None
+        payload = match_button(text, self._offered_buttons.get(openid)) if from_user else None
         if payload is not None:
             metadata["wechat"]["chosen_option"] = text
             text = payload
@@ -375,7 +394,8 @@ class WeChatInput(InputChannel):
             logger.debug("Bot failure details.", exc_info=True)
             return ERROR_TEXT
 
-        rendered = render_reply(collector.messages)
+        replies = collector.messages or [{"text": guard_text(BUSY)}]
+        rendered = render_reply(notices + replies)
         if rendered.buttons:
             self._offered_buttons.put(openid, rendered.buttons)
         else:

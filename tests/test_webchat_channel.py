@@ -1,16 +1,22 @@
 """The web widget's socket.io channel (channels/webchat.py): custom payloads are emitted as
-the event's data, and an advice card goes before the text that carries quick replies."""
+the event's data, an advice card goes before the text that carries quick replies, and every
+message passes the input guard before the bot sees it."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import pytest
+import socketio
 import yaml
 
 from rasa.core.channels.channel import UserMessage
 
+from channels.guard import PLACEHOLDERS, Guard, GuardLimits
+from channels.guard_texts import guard_text
 from channels.webchat import WebchatInput, WebchatOutput
+from tests.loopback import Serve
 
 ROOT = Path(__file__).resolve().parent.parent
 ADVICE = {"advice": {"topic": "cannot_borrow", "reasons": ["high_debt"], "steps": ["reduce_debt"]}}
@@ -80,3 +86,133 @@ def test_credentials_enable_the_webchat_channel() -> None:
     assert settings["session_persistence"] is True
     assert (settings["user_message_evt"], settings["bot_message_evt"]) == ("user_uttered", "bot_uttered")
     assert "socketio" not in credentials, "two socket.io channels cannot share /socket.io"
+
+
+# --- the input guard ---------------------------------------------------------------------------
+
+PHONE = "13812345678"
+
+
+class EchoBot:
+    """A fake on_new_message: answers "收到：<text>" unless told to stay silent or fail."""
+
+    def __init__(self) -> None:
+        self.received: List[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        if message.text == "沉默":
+            return
+        if message.text == "炸":
+            raise RuntimeError("boom")
+        await message.output_channel.send_response(message.sender_id, {"text": f"收到：{message.text}"})
+
+
+def guarded_handler(
+    bot: EchoBot, monkeypatch: pytest.MonkeyPatch, guard: Optional[Guard] = None
+) -> Tuple[Callable[[str, Any], Awaitable[None]], RecordingServer]:
+    """The channel's user_uttered handler, with emits recorded instead of sent."""
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    if guard is not None:
+        channel.guard = guard
+    channel.blueprint(bot)
+    sio = RecordingServer()
+    monkeypatch.setattr(channel.sio, "emit", sio.emit)
+    return channel.sio.handlers["/"]["user_uttered"], sio
+
+
+def emitted_texts(sio: RecordingServer, room: str) -> List[str]:
+    assert all(event == "bot_uttered" and extra["room"] == room for event, _, extra in sio.emitted)
+    return [data["text"] for _, data, _ in sio.emitted]
+
+
+@pytest.mark.asyncio
+async def test_pii_is_masked_before_the_bot_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = EchoBot()
+    handler, sio = guarded_handler(bot, monkeypatch)
+    await handler("sid-1", {"message": f"我的手机号是{PHONE}", "session_id": "sess-1"})
+    await handler("sid-1", {"message": f"还是{PHONE}", "session_id": "sess-1"})
+    masked = PLACEHOLDERS["phone"]
+    assert [m.text for m in bot.received] == [f"我的手机号是{masked}", f"还是{masked}"]
+    assert emitted_texts(sio, "sess-1") == [
+        guard_text("pii_notice"), f"收到：我的手机号是{masked}", f"收到：还是{masked}"
+    ]
+
+
+@pytest.mark.parametrize("data, key", [({"message": "  "}, "empty"), ({}, "empty"),
+                                       ({"message": 42}, "empty"), ({"message": "😀👍"}, "no_text")])
+@pytest.mark.asyncio
+async def test_empty_message_is_answered_without_the_bot(
+    monkeypatch: pytest.MonkeyPatch, data: Dict[str, Any], key: str
+) -> None:
+    bot = EchoBot()
+    handler, sio = guarded_handler(bot, monkeypatch)
+    await handler("sid-1", {**data, "session_id": "sess-2"})
+    assert bot.received == []
+    assert emitted_texts(sio, "sess-2") == [guard_text(key)]
+
+
+@pytest.mark.parametrize("text", ["沉默", "炸"])
+@pytest.mark.asyncio
+async def test_unanswered_message_gets_busy(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    handler, sio = guarded_handler(EchoBot(), monkeypatch)
+    await handler("sid-1", {"message": text, "session_id": "sess-3"})
+    assert emitted_texts(sio, "sess-3") == [guard_text("busy")]
+
+
+@pytest.mark.asyncio
+async def test_flood_is_refused_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    bot = EchoBot()
+    handler, sio = guarded_handler(bot, monkeypatch, Guard(GuardLimits(burst=2), clock=lambda: now[0]))
+    for n in range(3):
+        await handler("sid-1", {"message": f"第{n}条", "session_id": "busy-user"})
+    await handler("sid-2", {"message": "你好", "session_id": "other-user"})
+    assert [m.sender_id for m in bot.received] == ["busy-user", "busy-user", "other-user"]
+    assert [data["text"] for _, data, _ in sio.emitted] == [
+        "收到：第0条", "收到：第1条", guard_text("rate_limited"), "收到：你好"
+    ]
+
+
+@pytest.mark.parametrize("data", [None, "text", {"message": "你好"},
+                                  {"message": "你好", "session_id": "x" * 300}])
+@pytest.mark.asyncio
+async def test_messages_without_a_valid_session_are_ignored(
+    monkeypatch: pytest.MonkeyPatch, data: Any
+) -> None:
+    bot = EchoBot()
+    handler, sio = guarded_handler(bot, monkeypatch)
+    await handler("sid-1", data)
+    assert bot.received == [] and sio.emitted == []
+
+
+@pytest.mark.asyncio
+async def test_socketio_round_trip_on_a_real_server(serve_blueprint: Serve) -> None:
+    bot = EchoBot()
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    base = await serve_blueprint(channel.blueprint(bot), "/webhooks/socketio")
+    client = socketio.AsyncClient()
+    confirmed, answered = asyncio.Event(), asyncio.Event()
+    replies: List[Any] = []
+
+    @client.on("session_confirm")
+    async def on_session_confirm(_: Any) -> None:
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_bot_uttered(data: Any) -> None:
+        replies.append(data)
+        if len(replies) == 2:
+            answered.set()
+
+    await client.connect(base.removesuffix("/webhooks/socketio"), transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": "round-trip"})
+        await asyncio.wait_for(confirmed.wait(), timeout=10)
+        await client.emit("user_uttered", {"message": f"手机{PHONE}", "session_id": "round-trip"})
+        await asyncio.wait_for(answered.wait(), timeout=10)
+    finally:
+        await client.disconnect()
+    masked = f"手机{PLACEHOLDERS['phone']}"
+    assert [m.text for m in bot.received] == [masked]
+    assert replies == [{"text": guard_text("pii_notice")}, {"text": f"收到：{masked}"}]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import socket
 import time
 import uuid
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Tuple
@@ -16,13 +15,13 @@ import pytest
 import pytest_asyncio
 import xmltodict
 from aiohttp import web
-from sanic import Sanic
 from wechatpy.crypto import WeChatCrypto
 
 from rasa.core.channels.channel import UserMessage
 
+from channels.guard import PLACEHOLDERS, Guard, GuardLimits
+from channels.guard_texts import guard_text
 from channels.wechat import (
-    EMPTY_TEXT_PROMPT,
     ERROR_TEXT,
     UNSUPPORTED_TYPE_TEXT,
     WeChatConfig,
@@ -36,6 +35,8 @@ from channels.wechat_format import (
     render_reply,
     truncate_text,
 )
+from tests.loopback import Serve
+
 
 TOKEN = "jiebei-test-token"
 APPID = "wx0123456789abcdef"
@@ -83,6 +84,8 @@ class FakeBot:
             await out.send_response(sender, {"text": f"慢回答：{text}"})
         elif text == "炸":
             raise RuntimeError("boom")
+        elif text == "沉默":
+            pass
         else:
             await out.send_response(sender, {"text": f"收到：{text}"})
 
@@ -169,42 +172,19 @@ StartChannel = Callable[..., Awaitable[str]]
 
 
 @pytest_asyncio.fixture
-async def start_channel() -> AsyncIterator[StartChannel]:
+async def start_channel(serve_blueprint: Serve) -> StartChannel:
     """Serves a channel's blueprint on a free loopback port; returns its base URL."""
-    # Sanic 21.12 rewrites its HTTP methods in place on startup, so a second server
-    # in one process breaks unless test mode keeps the originals (as sanic-testing does).
-    Sanic.test_mode = True
-    servers = []
 
     async def start(channel: WeChatInput, bot: FakeBot) -> str:
-        app = Sanic(f"wechat_test_{uuid.uuid4().hex}", configure_logging=False)
-        app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/wechat")
-        # A pre-bound socket: Sanic treats port=0 as "use the default port 8000".
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-        assert server is not None
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        servers.append(server)
-        port = server.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/webhooks/wechat"
+        return await serve_blueprint(channel.blueprint(bot), "/webhooks/wechat")
 
-    yield start
-    for server in servers:
-        await server.before_stop()
-        for connection in list(server.connections):
-            connection.close_if_idle()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    return start
 
 
-def make_channel(**overrides: Any) -> WeChatInput:
+def make_channel(guard: Optional[Guard] = None, **overrides: Any) -> WeChatInput:
     settings: Dict[str, Any] = {"token": TOKEN, "reply_timeout": 5.0}
     settings.update(overrides)
-    return WeChatInput(WeChatConfig(**settings))
+    return WeChatInput(WeChatConfig(**settings), guard=guard)
 
 
 def signed(token: str = TOKEN, **extra: str) -> Dict[str, str]:
@@ -508,7 +488,7 @@ async def test_non_text_and_empty_messages_get_polite_answers(
     _, body = await post(http, url, image_xml())
     assert reply_fields(body)["Content"] == UNSUPPORTED_TYPE_TEXT
     _, body = await post(http, url, text_xml("   "))
-    assert reply_fields(body)["Content"] == EMPTY_TEXT_PROMPT
+    assert reply_fields(body)["Content"] == guard_text("empty")
     assert bot.received == []
 
 
@@ -520,6 +500,69 @@ async def test_bot_failure_is_answered_politely(
     status, body = await post(http, url, text_xml("炸"))
     assert status == 200
     assert reply_fields(body)["Content"] == ERROR_TEXT
+
+
+# --- the input guard ---------------------------------------------------------------------
+
+PHONE = "13812345678"
+
+
+@pytest.mark.asyncio
+async def test_pii_is_masked_before_the_bot_and_noticed_once(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    masked = PLACEHOLDERS["phone"]
+    _, body = await post(http, url, text_xml(f"我的手机号是{PHONE}，额度降了"))
+    assert reply_fields(body)["Content"] == (
+        f"{guard_text('pii_notice')}\n\n收到：我的手机号是{masked}，额度降了"
+    )
+    _, body = await post(http, url, text_xml(f"{PHONE}"))
+    assert reply_fields(body)["Content"] == f"收到：{masked}"
+    assert bot.texts == [f"我的手机号是{masked}，额度降了", masked]
+    assert all(PHONE not in repr(message.__dict__) for message in bot.received)
+
+
+@pytest.mark.asyncio
+async def test_retries_repeat_the_guarded_reply_without_costing_tokens(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    guard = Guard(GuardLimits(burst=1), clock=lambda: 0.0)
+    url = await start_channel(make_channel(guard=guard), bot)
+    xml = text_xml(f"手机{PHONE}", msg_id="900201")
+    replies = [reply_fields((await post(http, url, xml))[1])["Content"] for _ in range(3)]
+    assert replies == [f"{guard_text('pii_notice')}\n\n收到：手机{PLACEHOLDERS['phone']}"] * 3
+    _, body = await post(http, url, text_xml("再问一个"))
+    assert reply_fields(body)["Content"] == guard_text("rate_limited")
+    assert len(bot.received) == 1
+
+
+@pytest.mark.parametrize("content, key", [("😀👍", "no_text"), ("？？？", "no_text"), ("\u3000", "empty")])
+@pytest.mark.asyncio
+async def test_textless_messages_are_answered_without_the_bot(
+    start_channel: StartChannel, http: aiohttp.ClientSession, content: str, key: str
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    _, body = await post(http, url, text_xml(content))
+    assert reply_fields(body)["Content"] == guard_text(key)
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_long_message_is_cut_and_silence_becomes_busy(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    text = "额度" * 300
+    _, body = await post(http, url, text_xml(text))
+    assert reply_fields(body)["Content"] == f"{guard_text('too_long')}\n\n收到：{text[:500]}"
+    _, body = await post(http, url, text_xml("沉默"))
+    assert reply_fields(body)["Content"] == guard_text("busy")
+    assert bot.texts == [text[:500], "沉默"]
 
 
 # --- late replies through the customer-service API --------------------------------------

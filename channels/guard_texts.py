@@ -1,0 +1,36 @@
+"""Cached loader for the guard's replies in ``knowledge/guard.yml``."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import yaml
+
+from channels.guard import MAX_CHARS, TEXT_KEYS
+
+GUARD_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "guard.yml"
+
+
+class GuardTextError(ValueError):
+    """knowledge/guard.yml is missing, malformed or lacks a text."""
+
+
+@lru_cache(maxsize=None)
+def load_guard_texts() -> Mapping[str, str]:
+    """Text key (see ``channels.guard.TEXT_KEYS``) → reply text."""
+    try:
+        data = yaml.safe_load(GUARD_FILE.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise GuardTextError(f"{GUARD_FILE}: {error}") from error
+    if not isinstance(data, dict):
+        raise GuardTextError(f"{GUARD_FILE}: top level must be a mapping")
+    missing = [key for key in TEXT_KEYS if not isinstance(data.get(key), str) or not data[key].strip()]
+    if missing:
+        raise GuardTextError(f"{GUARD_FILE}: missing or empty texts: {', '.join(missing)}")
+    return MappingProxyType({key: data[key].strip() for key in TEXT_KEYS})
+
+
+def guard_text(key: str, max_chars: int = MAX_CHARS) -> str:
+    return load_guard_texts()[key].replace("{max_chars}", str(max_chars))
