@@ -11,6 +11,7 @@ STAMP   := $(VENV)/.installed
 PYTHON  ?= $(shell command -v python3.10 2>/dev/null || ls "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python3.10 2>/dev/null | tail -1)
 
 ACTION_PORT ?= 5055
+WEB_DEPS    := web/node_modules/.package-lock.json
 RASA_PORT   ?= 5005
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
@@ -62,7 +63,7 @@ run: $(MODEL) var/endpoints.yml
 validate: $(STAMP)
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test-unit: $(MODEL)
+test-unit: $(MODEL) $(WEB_DEPS)
 	$(BIN)/python -m pytest -q tests
 
 test-nlu: $(MODEL)
@@ -83,7 +84,6 @@ clean:
 
 # --- web widget (web/: rasa-webchat over socket.io, channels/webchat.py) ----------------
 WEB_PORT     ?= 8000
-WEB_DEPS     := web/node_modules/.package-lock.json
 WEB_BOT_URL  := http://localhost:$(RASA_PORT)
 
 # rasa-webchat exactly as web/package-lock.json pins it (npm ci); again when the lock changes.

@@ -10,12 +10,13 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.common import send_entry
 from advisor.contract import SLOTS
 from advisor.knowledge import load_diagnosis_config
 
 
-class ActionAskSlot(Action, ABC):
+class ActionAskSlot(SafeAction, Action, ABC):
     """Asks the question for `slot`; abstract so the action server registers only the subclasses."""
 
     slot = ""

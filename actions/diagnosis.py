@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.common import (
     DEFAULT_TOPIC,
     TOPIC_BY_INTENT,
@@ -43,7 +44,7 @@ def send_advice(
     dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice), json_message=payload)
 
 
-class ActionStartDiagnosis(Action):
+class ActionStartDiagnosis(SafeAction, Action):
     """Names the topic, gives the short general answer and resets the form's bookkeeping."""
 
     def name(self) -> Text:
@@ -71,7 +72,7 @@ class ActionStartDiagnosis(Action):
 
 
 
-class ActionGiveAdvice(Action):
+class ActionGiveAdvice(SafeAction, Action):
     """Runs after the diagnosis form: ranked reasons and steps for this user."""
 
     def name(self) -> Text:
@@ -85,7 +86,7 @@ class ActionGiveAdvice(Action):
         return []
 
 
-class ActionUpdateAdvice(Action):
+class ActionUpdateAdvice(SafeAction, Action):
     """The user states or corrects a fact outside the form: update the advice if there is one."""
 
     def name(self) -> Text:

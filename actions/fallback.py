@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.common import send_entry
 from advisor.knowledge import load_conversation_texts, load_intent_labels
 
@@ -25,7 +26,7 @@ def suggested_intents(ranking: List[Dict[str, Any]], labels: Dict[str, str]) -> 
     ][:MAX_SUGGESTIONS]
 
 
-class ActionDefaultAskAffirmation(Action):
+class ActionDefaultAskAffirmation(SafeAction, Action):
     def name(self) -> Text:
         return "action_default_ask_affirmation"
 
@@ -44,7 +45,7 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
-class ActionDefaultAskRephrase(Action):
+class ActionDefaultAskRephrase(SafeAction, Action):
     def name(self) -> Text:
         return "action_default_ask_rephrase"
 
@@ -55,7 +56,7 @@ class ActionDefaultAskRephrase(Action):
         return []
 
 
-class ActionDefaultFallback(Action):
+class ActionDefaultFallback(SafeAction, Action):
     """Gives up politely and forgets the message it could not understand."""
 
     def name(self) -> Text:

@@ -6,11 +6,12 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.common import latest_intent, send_entry
 from advisor.knowledge import load_faq
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(SafeAction, Action):
     """Answers the latest intent from knowledge/faq.yml."""
 
     def name(self) -> Text:

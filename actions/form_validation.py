@@ -13,13 +13,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.safety import SafeAction
 from advisor.knowledge import load_diagnosis_config
 
 FAILURES_SLOT = "answer_failures"
 UNKNOWN_SLOT = "unknown_facts"
 
 
-class RetryingFormValidationAction(FormValidationAction, ABC):
+class RetryingFormValidationAction(SafeAction, FormValidationAction, ABC):
     max_failures = 2
 
     @abstractmethod

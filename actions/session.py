@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import SafeAction
 from actions.common import send_entry
 from advisor.knowledge import load_conversation_texts
 
@@ -14,7 +15,7 @@ from advisor.knowledge import load_conversation_texts
 NOT_CARRIED_OVER = frozenset({"requested_slot", "answer_failures", "session_started_metadata"})
 
 
-class ActionSessionStart(Action):
+class ActionSessionStart(SafeAction, Action):
     def name(self) -> Text:
         return "action_session_start"
 

@@ -12,7 +12,7 @@ from advisor.contract import REASONS, SLOTS, STEPS, TOPICS
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 SOURCES = frozenset({"A", "B"})
 DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
-CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default")
+CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "busy")
 
 
 class KnowledgeError(ValueError):

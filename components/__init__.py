@@ -1,5 +1,5 @@
-"""Custom Rasa NLU components. Importing the package also speeds up Rasa's validation of
-action-server responses (components/action_response_validation.py)."""
-from components.action_response_validation import install as _install_fast_action_validation
+"""Custom Rasa NLU components. Importing the package also tunes how Rasa calls the action
+server (components/action_calls.py): a compiled response check and a bounded wait."""
+from components.action_calls import install as _install_action_call_tuning
 
-_install_fast_action_validation()
+_install_action_call_tuning()

@@ -1,18 +1,25 @@
-"""Validates action-server responses with a compiled JSON schema instead of recompiling it per call.
+"""How Rasa calls the action server: a compiled response check and a bounded wait.
 
-Rasa 3.6 checks every custom action's response with `jsonschema.validate`, which re-validates
+Response check: Rasa 3.6 checks every custom action's response with `jsonschema.validate`, which re-validates
 the (large) response schema itself on each call: about 30 ms per action on this machine, the
 largest part of a turn's latency (a diagnosis turn runs two custom actions). The check stays
 exactly the same — same schema, same `ValidationError` and message — only compiled once.
+
+Bounded wait: Rasa waits up to 5 minutes for an action; a hung action server would hold the
+user's turn that long. `ACTION_CALL_TIMEOUT` (seconds, default 10, above the action server's
+own 5 s limit in actions/safety.py) bounds it; the channel then answers 「系统繁忙」.
+
 Installed when Rasa imports this package for the NLU components (see components/__init__.py).
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any, Dict, Text
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
+import rasa.core.actions.action as rasa_action
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -40,5 +47,10 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         raise error
 
 
+def action_call_timeout() -> float:
+    return float(os.environ.get("ACTION_CALL_TIMEOUT", "10"))
+
+
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = action_call_timeout()  # read at call time by RemoteAction.run

@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "jiebei.tar.gz"
 BIN = Path(sys.executable).parent
@@ -44,9 +46,10 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 class Bot:
     """A REST client for one running bot."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, workdir: Optional[Path] = None) -> None:
         self.url = url
         self.token = token
+        self.workdir = workdir  # logs (*.log) and the SQLite tracker store (tracker.db)
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
@@ -69,6 +72,72 @@ class Bot:
             return json.loads(response.read())
 
 
+def endpoints_for(action_port: int, tracker_db: Path) -> str:
+    """The project's endpoints.yml with the action server on `action_port` and its own SQLite file."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    if config.get("tracker_store", {}).get("dialect") == "sqlite":
+        config["tracker_store"]["db"] = str(tracker_db)
+    return yaml.safe_dump(config, allow_unicode=True)
+
+
+def _env(extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def action_server(workdir: Path, port: int, extra_env: Optional[Dict[str, str]] = None) -> Iterator[subprocess.Popen]:
+    """The action server on `port` until the block ends."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / f"actions-{port}.log"
+    process = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
+        yield process
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def rasa_server(
+    workdir: Path,
+    action_port: int,
+    model: Path = MODEL,
+    extra_env: Optional[Dict[str, str]] = None,
+    extra_args: Optional[Sequence[str]] = None,
+) -> Iterator[Bot]:
+    """`rasa run` with the REST channel and the token-protected API, conversations in
+    `workdir`/tracker.db, custom actions expected on `action_port`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, token = free_port(), secrets.token_urlsafe(16)
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db"), encoding="utf-8")
+    log = workdir / f"rasa-{port}.log"
+    process = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+         "--enable-api", "--auth-token", token, "--endpoints", str(endpoints),
+         "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
+        cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)
+        yield Bot(f"http://127.0.0.1:{port}", token, workdir)
+    finally:
+        _stop(process)
+
+
 @contextlib.contextmanager
 def running_bot(
     workdir: Path,
@@ -78,34 +147,7 @@ def running_bot(
 ) -> Iterator[Bot]:
     """Action server and Rasa on free ports, logs in `workdir`; both stopped on exit.
     `extra_args` go to `rasa run` (e.g. ["--cors", "http://localhost:8000"] for the web page)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    action_port, rasa_port = free_port(), free_port()
-    token = secrets.token_urlsafe(16)
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
-    processes: List[subprocess.Popen] = []
-    try:
-        actions_log = workdir / "actions.log"
-        processes.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-            cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
-        ))
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", processes[-1], actions_log)
-        rasa_log = workdir / "rasa.log"
-        processes.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-             "--enable-api", "--auth-token", token, "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
-            cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
-        ))
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", processes[-1], rasa_log)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", token)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    action_port = free_port()
+    with action_server(workdir, action_port, extra_env), \
+            rasa_server(workdir, action_port, model, extra_env, extra_args) as bot:
+        yield bot

@@ -1,10 +1,13 @@
-"""The compiled action-response check accepts and rejects exactly what Rasa's own check does."""
+"""How Rasa calls the action server: the compiled response check accepts and rejects exactly
+what Rasa's own check does, and the wait for an action is bounded."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import components  # noqa: F401  (installs the compiled check)
-from components.action_response_validation import validate_action_result
+import rasa.core.actions.action as rasa_action
+
+import components  # noqa: F401  (installs the tuning)
+from components.action_calls import action_call_timeout, install, validate_action_result
 
 RESPONSES = [
     {"events": [], "responses": []},
@@ -38,3 +41,9 @@ def test_same_verdict_as_rasa(result):
 def test_rasa_uses_the_compiled_check():
     assert RemoteAction._validate_action_result is validate_action_result
     assert sum(map(rasa_verdict, RESPONSES)) == 3  # the table holds both kinds
+
+
+def test_the_wait_for_an_action_is_bounded(monkeypatch):
+    monkeypatch.setenv("ACTION_CALL_TIMEOUT", "7.5")
+    install()
+    assert rasa_action.DEFAULT_REQUEST_TIMEOUT == action_call_timeout() == 7.5

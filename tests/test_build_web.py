@@ -35,7 +35,6 @@ def test_socket_url_is_checked() -> None:
             build_web.checked_socket_url(bad)
 
 
-@pytest.mark.skipif(not build_web.WEBCHAT_LIB.exists(), reason="web/node_modules not installed (make web-deps)")
 def test_vendored_widget_loads_nothing_remote() -> None:
     bundle = build_web.build_vendor().read_text(encoding="utf-8")
     assert "fonts.googleapis.com" not in bundle and "fonts.gstatic.com" not in bundle

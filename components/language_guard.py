@@ -1,0 +1,62 @@
+"""Marks messages that are not Chinese with the intent `non_chinese`.
+
+DIET sees character n-grams of Chinese training data; an English sentence shares almost none
+of them, so its prediction is arbitrary. A rule is more honest: no Han characters (or any
+kana / hangul) means the user is not writing Chinese, and the bot says it speaks Chinese.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+NON_CHINESE_INTENT = "non_chinese"
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{3,}")
+# Latin words Chinese users mix into Chinese chat (hello, bye, thx, ok); alone they are not
+# "another language", and the training data teaches DIET what they mean.
+_ALLOWED_LATIN = frozenset({
+    "ok", "okay", "yes", "no", "emm", "hmm", "hi", "hello", "hey", "bye", "byebye", "thx", "thanks", "thank",
+})
+
+
+def is_non_chinese(text: str) -> bool:
+    """True for text written in another language (not for numbers, emoji or payloads)."""
+    if not text or text.startswith("/"):
+        return False
+    if _KANA_HANGUL.search(text):
+        return True
+    if _HAN.search(text):
+        return False
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    return any(word not in _ALLOWED_LATIN for word in words)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LanguageGuard(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageGuard:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and is_non_chinese(text):
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != NON_CHINESE_INTENT]
+                intent = {INTENT_NAME_KEY: NON_CHINESE_INTENT, "confidence": 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+        return messages
