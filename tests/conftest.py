@@ -19,8 +19,13 @@ def trained_model() -> Path:
     return MODEL
 
 
+# The WeChat channel of the end-to-end bot verifies signatures with this token.
+WECHAT_TEST_TOKEN = "e2e-wechat-token"
+
+
 @pytest.fixture(scope="session")
 def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
-    with running_bot(tmp_path_factory.mktemp("bot"), trained_model) as running:
+    env = {"WECHAT_TOKEN": WECHAT_TEST_TOKEN, "WECHAT_APPID": "", "WECHAT_AES_KEY": ""}
+    with running_bot(tmp_path_factory.mktemp("bot"), trained_model, extra_env=env) as running:
         yield running
 
