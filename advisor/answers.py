@@ -20,27 +20,7 @@ DIAGNOSIS_SLOTS = frozenset(contract.SLOTS)
 
 # Intents that are questions of their own: the form pauses, the question is answered,
 # and the form asks again.
-INTERRUPTION_INTENTS = frozenset(
-    {
-        "ask_limit_dropped",
-        "ask_restore_limit",
-        "ask_cannot_borrow",
-        "ask_limit_closed",
-        "ask_increase_limit",
-        "ask_credit_report",
-        "ask_debt_ratio",
-        "ask_alternatives",
-        "ask_when_retry",
-        "ask_submit_proof",
-        "ask_appeal",
-        "request_human",
-        "ask_boost_service",
-        "greet",
-        "thank",
-        "bot_challenge",
-        "goodbye",
-    }
-)
+INTERRUPTION_INTENTS = frozenset(contract.QUESTION_INTENTS) | {"greet", "thank", "bot_challenge", "goodbye"}
 
 # Intents under which a short 有/没有 is read as a yes/no answer.
 _ANSWER_INTENTS = frozenset({"affirm", "deny", "inform", "dont_know", "nlu_fallback"})

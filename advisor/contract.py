@@ -51,7 +51,8 @@ SLOTS: tuple[str, ...] = (
     "security_issue",
 )
 
-INTENTS: tuple[str, ...] = (
+# The user asks something (as opposed to answering, stating a fact or small talk).
+QUESTION_INTENTS: tuple[str, ...] = (
     "ask_limit_dropped",
     "ask_restore_limit",
     "ask_cannot_borrow",
@@ -65,6 +66,9 @@ INTENTS: tuple[str, ...] = (
     "ask_appeal",
     "request_human",
     "ask_boost_service",
+)
+
+INTENTS: tuple[str, ...] = QUESTION_INTENTS + (
     "inform",
     "affirm",
     "deny",

@@ -33,8 +33,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from rasa.shared.constants import DEFAULT_SENDER_ID
 
-from channels.guard import BUSY, Guard, GuardDecision, valid_sender
-from channels.guard_texts import guard_text
+from channels.guard import Guard, GuardDecision, valid_sender
+from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
 
 logger = logging.getLogger(__name__)
@@ -130,26 +130,9 @@ class GuardedRestInput(RestInput):
         metadata: Optional[Dict],
     ) -> None:
         """Sends the guard's texts and the bot's reply (or "busy") through ``collector``."""
-        max_chars = self.guard.limits.max_chars
-        if decision.reply is not None:
-            await collector.send_text_message(sender, guard_text(decision.reply, max_chars))
-            return
-        for key in decision.notices:
-            await collector.send_text_message(sender, guard_text(key, max_chars))
-        answered = collector.sent
-        try:
-            await on_new_message(
-                UserMessage(
-                    decision.text, collector, sender, input_channel=input_channel, metadata=metadata
-                )
-            )
-        except asyncio.CancelledError:
-            logger.error("The bot timed out on a REST message.")
-        except Exception as error:
-            logger.error("The bot failed on a REST message (%s).", type(error).__name__)
-            logger.debug("Bot failure details.", exc_info=True)
-        if collector.sent == answered:
-            await collector.send_text_message(sender, guard_text(BUSY))
+        await run_guarded_turn(
+            decision, collector, sender, on_new_message, input_channel, metadata, self.guard.limits.max_chars
+        )
 
     def _stream(
         self,

@@ -35,8 +35,8 @@ from sanic import Blueprint
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-from channels.guard import BUSY, Guard, valid_sender
-from channels.guard_texts import guard_text
+from channels.guard import Guard, valid_sender
+from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
 
 logger = logging.getLogger(__name__)
@@ -101,30 +101,9 @@ class WebchatInput(SocketIOInput):
         output = WebchatOutput(self.sio, self.bot_message_evt)
         text = data.get("message")
         decision = self.guard.check(sender, text if isinstance(text, str) else None)
-        max_chars = self.guard.limits.max_chars
-        if decision.reply is not None:
-            await output.send_text_message(sender, guard_text(decision.reply, max_chars))
-            return
-        if decision.masked:
-            logger.info("Masked %s in a socket.io message.", ", ".join(sorted(decision.masked)))
-        for key in decision.notices:
-            await output.send_text_message(sender, guard_text(key, max_chars))
-        answered = output.sent
-        try:
-            await on_new_message(
-                UserMessage(
-                    decision.text,
-                    output,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=self._metadata(data),
-                )
-            )
-        except Exception as error:
-            logger.error("The bot failed on a socket.io message (%s).", type(error).__name__)
-            logger.debug("Bot failure details.", exc_info=True)
-        if output.sent == answered:
-            await output.send_text_message(sender, guard_text(BUSY))
+        await run_guarded_turn(
+            decision, output, sender, on_new_message, self.name(), self._metadata(data), self.guard.limits.max_chars
+        )
 
     def _metadata(self, data: Dict[str, Any]) -> Dict[str, Any]:
         metadata = data.get(self.metadata_key) or {}
