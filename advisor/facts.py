@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
 
 from advisor import fact_patterns as fp
+from advisor.knowledge import load_diagnosis_config
 from advisor.normalize import normalize_text
 from advisor.parsing import parse_days, parse_percentage
 
@@ -27,7 +28,6 @@ MAX_CHARS = 2000
 NEGATION_CHARS = frozenset("没不未无")
 # Values outside the form's valid ranges are left for the form to ask about again,
 # because slots filled from entities outside the form are not validated.
-PLAUSIBLE_RANGES = {"overdue_days": (0.0, 3650.0), "debt_ratio": (0.0, 100.0)}
 NONE_SLOT = "_none"
 DEBT_CONTEXT_LABEL = "_debt_context"
 
@@ -357,8 +357,9 @@ def _debt_ratio(clauses: list[_Clause], indices: list[int]) -> Optional[Fact]:
 
 
 def _plausible(slot: str, value: float) -> bool:
-    low, high = PLAUSIBLE_RANGES[slot]
-    return low <= value <= high
+    """Within the slot's valid range (knowledge/diagnosis.yml, the same the form enforces)."""
+    rule = load_diagnosis_config()["invalid"][slot]
+    return rule["min"] <= value <= rule["max"]
 
 
 def _join(clauses: list[_Clause], first: int, last: int) -> str:

@@ -6,6 +6,8 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from advisor import contract
+
 from advisor import fact_patterns
 from advisor.facts import KeywordSegmenter, compile_pattern, find_facts, find_products
 from advisor.normalize import normalize_text
@@ -238,15 +240,7 @@ def test_every_pattern_compiles() -> None:
 
 def test_fact_slots_are_contract_slots() -> None:
     slots = {slot for slot, _, _ in fact_patterns.FACT_PATTERNS} - {"_none"}
-    assert slots <= {
-        "has_overdue",
-        "overdue_days",
-        "debt_ratio",
-        "recent_applications",
-        "account_inactive",
-        "abnormal_transactions",
-        "security_issue",
-    }
+    assert slots <= set(contract.SLOTS)
 
 
 # ---------------------------------------------------------------- component
