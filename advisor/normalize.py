@@ -23,6 +23,7 @@ TYPOS_PATH = Path(__file__).resolve().parent / "typos.yml"
 CHINESE_PUNCTUATION_KEPT = frozenset("，！？：；（）")
 
 _WHITESPACE = re.compile(r"\s+")
+_MASKED_NUMBER = re.compile(r"\*{3,}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class TypoTable:
     product_misspellings: tuple[str, ...]
     product_prefixes: tuple[str, ...]
     product_followers: tuple[str, ...]
+    homophone_terms: tuple[str, ...] = ()
+    homophone_exceptions: tuple[str, ...] = ()
 
 
 def load_typos(path: Path = TYPOS_PATH) -> TypoTable:
@@ -42,6 +45,8 @@ def load_typos(path: Path = TYPOS_PATH) -> TypoTable:
         product_misspellings=tuple(data.get("product_misspellings") or ()),
         product_prefixes=tuple(data.get("product_prefixes") or ()),
         product_followers=tuple(data.get("product_followers") or ()),
+        homophone_terms=tuple(str(t) for t in data.get("homophone_terms") or ()),
+        homophone_exceptions=tuple(str(t) for t in data.get("homophone_exceptions") or ()),
     )
 
 
@@ -68,6 +73,9 @@ def normalize_text(text: str) -> str:
     cleaned = _to_simplified(cleaned)
     cleaned = cleaned.translate(_halfwidth_table())
     cleaned = _WHITESPACE.sub(" ", cleaned).strip()
+    # A run of asterisks stands for a number someone hid (額度***, 159******40, the digit masks
+    # of public customer-service data): read it as 「几」, the way Chinese writes "some number".
+    cleaned = _MASKED_NUMBER.sub("几", cleaned)
     return _fix_typos(cleaned)
 
 
@@ -119,4 +127,89 @@ def _halfwidth_table() -> dict[int, str]:
 def _fix_typos(text: str) -> str:
     text = _PLAIN.sub(lambda m: TYPOS.plain[m.group(0)], text)
     text = _AFTER_PREFIX.sub(lambda m: m.group(1) + m.group(2) + "借呗", text)
-    return _BEFORE_FOLLOWER.sub("借呗", text)
+    text = _BEFORE_FOLLOWER.sub("借呗", text)
+    return _fix_homophones(text)
+
+
+# --- homophones of domain terms (pypinyin) -------------------------------------------------
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_PRODUCT_NAMES = ("借呗", "花呗", "支付宝", "蚂蚁")
+
+
+@lru_cache(maxsize=1)
+def _pinyin_module():
+    try:
+        import pypinyin
+
+        return pypinyin
+    except Exception:  # without pypinyin the other fixes still apply
+        return None
+
+
+@lru_cache(maxsize=1)
+def _homophone_table() -> dict[int, dict[tuple[str, ...], str]]:
+    """Term length → (toneless reading of the term in context → term)."""
+    pypinyin = _pinyin_module()
+    table: dict[int, dict[tuple[str, ...], str]] = {}
+    if pypinyin is None:
+        return table
+    for term in TYPOS.homophone_terms:
+        if not term or not _CJK.fullmatch(term):
+            continue
+        # The term as pypinyin reads it in context (only that reading: allowing every reading
+        # of every character turned 显示额度 into 显提额度).
+        key = tuple(pypinyin.lazy_pinyin(term, style=pypinyin.Style.NORMAL))
+        table.setdefault(len(term), {}).setdefault(key, term)
+    return table
+
+
+@lru_cache(maxsize=4096)
+def _usual_reading(ch: str) -> str:
+    """The most common toneless reading of one character on its own (的 → de, 还 → hai)."""
+    pypinyin = _pinyin_module()
+    if pypinyin is None:
+        return ""
+    try:
+        reading = pypinyin.lazy_pinyin(ch, style=pypinyin.Style.NORMAL)[0]
+    except Exception:
+        return ""
+    return "" if reading == ch else reading
+
+
+def _sounds_like(window: str, table: dict[tuple[str, ...], str]) -> str | None:
+    # The typed characters are read in their usual reading; a term in every reading it has.
+    key = tuple(_usual_reading(ch) for ch in window)
+    if not all(key):
+        return None
+    return table.get(key)
+
+
+def _fix_homophones(text: str) -> str:
+    """Runs of Chinese characters that read exactly like a domain term become the term.
+
+    Replacements keep the length of the text, so character offsets stay valid.
+    """
+    table = _homophone_table()
+    if not table or not _CJK.search(text):
+        return text
+    chars = list(text)
+    # Characters of a correctly written term, product name or listed exception are never
+    # changed: 解冻借呗 must not become 解冻结呗 (冻借 reads like 冻结).
+    locked = [False] * len(text)
+    for word in (*TYPOS.homophone_terms, *TYPOS.homophone_exceptions, *_PRODUCT_NAMES):
+        for match in re.finditer(re.escape(word), text):
+            for k in range(*match.span()):
+                locked[k] = True
+    for run in _CJK.finditer(text):
+        start, end = run.span()
+        for length in sorted(table, reverse=True):
+            for i in range(start, end - length + 1):
+                if any(locked[i : i + length]):
+                    continue
+                window = "".join(chars[i : i + length])
+                term = _sounds_like(window, table[length])
+                if term is not None and term != window:
+                    chars[i : i + length] = list(term)
+                    for k in range(i, i + length):
+                        locked[k] = True
+    return "".join(chars)
