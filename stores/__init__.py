@@ -1,0 +1,1 @@
+"""Conversation stores for running several Rasa replicas (see README, "Deploying at scale")."""

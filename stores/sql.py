@@ -1,0 +1,125 @@
+"""Rasa's SQL tracker store, made fit for several replicas sharing one PostgreSQL.
+
+Enable it in an endpoints file (``endpoints.scale.yml``)::
+
+    tracker_store:
+      type: stores.sql.SharedSQLTrackerStore
+      dialect: postgresql
+      url: ...            # every key of Rasa's `type: SQL` store works the same
+      pool_size: 5        # connections kept per replica (default: $SQL_POOL_SIZE, else 5)
+      max_overflow: 5     # extra connections under load (default: $SQL_MAX_OVERFLOW, else 5)
+
+Differences from ``rasa.core.tracker_store.SQLTrackerStore``:
+
+- **No silent amnesia.** Rasa wraps every tracker store in ``FailSafeTrackerStore``: when the
+  database cannot be read it returns *no tracker*, so the bot greets a user in the middle of a
+  diagnosis as a new conversation (disclaimer, forgotten facts) and keeps that turn in the
+  replica's memory only. With this store a database error fails the turn instead, and the
+  channels answer 「系统繁忙，请稍后再试」 (channels/rest.py, webchat.py, wechat.py); the
+  conversation continues unchanged once the database is back.
+- **Survives a database restart.** Connections are checked before use (``pool_pre_ping``), so
+  a restarted PostgreSQL costs no failed turn once it is up again; connecting gives up after
+  ``connect_timeout`` seconds (set in ``query``) and waiting for a free pooled connection
+  after ``pool_timeout`` seconds (default 5) instead of SQLAlchemy's 30.
+- **Small pools.** Rasa's defaults are 50 pooled + 100 overflow connections per process, so
+  two replicas could open 300 connections against PostgreSQL's default limit of 100. Rasa's
+  tracker store runs its queries synchronously on the event loop, so one replica uses one
+  connection at a time; 5 + 5 leaves ample room.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from rasa.core import tracker_store as rasa_stores
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core.domain import Domain
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POOL_SIZE = 5
+DEFAULT_MAX_OVERFLOW = 5
+DEFAULT_POOL_TIMEOUT = 5.0
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation store could not be read or written; the turn is not answered."""
+
+
+class SharedSQLTrackerStore(SQLTrackerStore):
+    """``type: SQL`` with small, self-healing pools that fails a turn rather than forget."""
+
+    fail_loudly = True
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        pool_size: Optional[int] = None,
+        max_overflow: Optional[int] = None,
+        pool_timeout: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain, **kwargs)
+        url = self.engine.url
+        engine_kwargs = rasa_stores.create_engine_kwargs(url)
+        if rasa_stores.is_postgresql_url(url):
+            engine_kwargs.update(
+                pool_size=_setting(pool_size, "SQL_POOL_SIZE", DEFAULT_POOL_SIZE, int),
+                max_overflow=_setting(max_overflow, "SQL_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW, int),
+                pool_timeout=_setting(pool_timeout, "SQL_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT, float),
+            )
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **engine_kwargs)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        pool = self.engine.pool
+        logger.info(
+            "Tracker store %s: pool %s + overflow %s connections.",
+            url.get_backend_name(), getattr(pool, "size", lambda: "-")(), getattr(pool, "_max_overflow", "-"),
+        )
+
+
+def _setting(value: Any, env: str, default: Any, kind: type) -> Any:
+    if value is None or value == "":
+        value = os.environ.get(env) or default
+    return kind(value)
+
+
+def _fails_loudly(store: Any) -> bool:
+    """Whether `store`, or the store a (nested) FailSafeTrackerStore wraps, must not fall back."""
+    while store is not None:
+        if getattr(store, "fail_loudly", False):
+            return True
+        store = getattr(store, "_tracker_store", None)
+    return False
+
+
+def _install() -> None:
+    """Makes Rasa's FailSafeTrackerStore re-raise for stores with ``fail_loudly``.
+
+    The agent wraps the configured store itself (``Agent._create_tracker_store``, again on every
+    model reload), so the wrapper's error hooks are changed, for such stores only.
+    """
+    if getattr(FailSafeTrackerStore, "_shared_sql_installed", False):
+        return
+    on_error = FailSafeTrackerStore.on_tracker_store_error
+    on_retrieve_error = FailSafeTrackerStore.on_tracker_store_retrieve_error
+
+    def raise_or(original: Any) -> Any:
+        def hook(self: FailSafeTrackerStore, error: Exception) -> None:
+            if _fails_loudly(self._tracker_store):
+                logger.error("Tracker store unavailable (%s); the turn is not answered.", type(error).__name__)
+                if isinstance(error, TrackerStoreUnavailable):
+                    raise error
+                raise TrackerStoreUnavailable(type(error).__name__) from error
+            original(self, error)
+
+        return hook
+
+    FailSafeTrackerStore.on_tracker_store_error = raise_or(on_error)  # type: ignore[method-assign]
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = raise_or(on_retrieve_error)  # type: ignore[method-assign]
+    FailSafeTrackerStore._shared_sql_installed = True  # type: ignore[attr-defined]
+
+
+_install()

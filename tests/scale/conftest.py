@@ -1,0 +1,42 @@
+"""A whole cluster for the scale tests: real PostgreSQL, Redis, two action servers, two Rasa
+replicas and nginx (scripts/scale.py), on free loopback ports in a folder of its own.
+
+Debian's packages are installed here when missing (as `make scale` does); the tests are
+skipped, with the reason, only when that is impossible (no apt-get, no root or sudo, or apt
+fails). Logs are copied to tests/output/scale/ (git-ignored) before the folder is removed.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scripts.local_bot import ROOT
+from scripts.scale import Cluster, ServicesUnavailable, install_packages, running_cluster
+
+LOGS = ROOT / "tests" / "output" / "scale"
+
+
+@pytest.fixture(scope="session")
+def cluster(trained_model: Path) -> Iterator[Cluster]:
+    try:
+        install_packages(quiet=True)
+    except ServicesUnavailable as reason:
+        pytest.skip(f"PostgreSQL, Redis and nginx are needed and could not be installed: {reason}")
+    # Not pytest's tmp_path: that folder is private to root, and PostgreSQL and Redis run as
+    # their own users, which must reach their folders.
+    base = Path(tempfile.mkdtemp(prefix="jiebei-scale-"))
+    base.chmod(0o755)
+    try:
+        with running_cluster(base, model=trained_model) as running:
+            yield running
+    finally:
+        if LOGS.exists():
+            shutil.rmtree(LOGS)
+        LOGS.mkdir(parents=True)
+        for log in [*base.glob("log/*.log"), *base.glob("nginx/*.log"), *base.glob("pg/*.log")]:
+            shutil.copy(log, LOGS / f"{log.parent.name}-{log.name}")
+        shutil.rmtree(base, ignore_errors=True)
