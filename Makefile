@@ -55,7 +55,7 @@ chat: $(MODEL) var/endpoints.yml
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed.
 run: $(MODEL) var/endpoints.yml
-	@token="$${RASA_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	@token="$${RASA_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')}"; \
 	echo "HTTP API token: $$token"; \
 	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) \
 	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml

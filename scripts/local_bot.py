@@ -121,7 +121,7 @@ def rasa_server(
     """`rasa run` with the REST channel and the token-protected API, conversations in
     `workdir`/tracker.db, custom actions expected on `action_port`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port, token = free_port(), secrets.token_urlsafe(16)
+    port, token = free_port(), secrets.token_hex(16)  # a urlsafe token may start with "-", which the CLI takes for an option
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db"), encoding="utf-8")
     log = workdir / f"rasa-{port}.log"
