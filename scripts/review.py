@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -216,7 +217,9 @@ def tracker_store_from_endpoints(endpoints: Path):
 
     config = read_endpoint_config(str(endpoints), "tracker_store")
     # No configuration means Rasa's in-memory store, which keeps nothing between processes.
-    return TrackerStore.create(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy 1.4 deprecation notices from inside Rasa
+        return TrackerStore.create(config)
 
 
 async def collect(store, threshold: float, window_s: float) -> tuple[list[Candidate], int]:

@@ -210,8 +210,10 @@ class Cluster:
     @classmethod
     def load(cls, base: Path = DEFAULT_DIR) -> "Cluster":
         data = json.loads((Path(base) / "cluster.json").read_text())
+        snapshot = Path(base) / "model.tar.gz"
         return cls(base=Path(base), port=data["port"], token=data["token"], ports=data["ports"],
-                   pg_dir=Path(data["pg_dir"]), replicas=data["replicas"], action_servers=data["action_servers"])
+                   pg_dir=Path(data["pg_dir"]), replicas=data["replicas"], action_servers=data["action_servers"],
+                   model=snapshot if snapshot.exists() else MODEL)
 
     def running(self) -> Dict[str, int]:
         """Name → pid of the processes this cluster started that are still alive."""
@@ -239,6 +241,11 @@ class Cluster:
                 port = free_port()
                 if port not in self.ports.values() and port != self.port:
                     self.ports[name] = port
+        # Every replica must run the same model: they load one copy, which a retraining
+        # (`make train` rewrites models/jiebei.tar.gz) cannot change under them.
+        snapshot = self.base / "model.tar.gz"
+        shutil.copyfile(self.model, snapshot)
+        self.model = snapshot
         try:
             self.start_postgres()
             self.start_redis()
