@@ -1,7 +1,7 @@
 """Fails (exit 1) when the NLU quality targets of issue 8 are not met.
 
-    python scripts/check_quality.py --heldout results/heldout/intent_report.json \
-        --real-phrasing results/real_phrasing/intent_report.json
+    python scripts/check_quality.py --heldout reports/eval/rasa/heldout/intent_report.json \
+        --real-phrasing reports/eval/rasa/real_phrasing/intent_report.json
 
 Fails below held-out intent accuracy 0.92 or real-phrasing intent accuracy 0.90. It also
 prints the bot's real-phrasing errors against those of the char-n-gram baseline
