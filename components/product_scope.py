@@ -1,0 +1,54 @@
+"""Limit questions about another product (花呗, 网商贷, 信用卡 …) become `out_of_scope`.
+
+Runs after DIET and the FallbackClassifier; the products are the `product` entities that
+SituationExtractor found. The rule itself is `advisor.product_scope.scoped_intent`.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+from advisor.product_scope import scoped_intent
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ProductScopeGuard(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ProductScopeGuard:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            products = [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "product"]
+            if not products:
+                continue
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                # unsure which question it is, but sure it is about another product's limit
+                intent = next(
+                    (r[INTENT_NAME_KEY] for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME),
+                    None,
+                )
+            if intent is None or scoped_intent(intent, products) != OUT_OF_SCOPE or intent == OUT_OF_SCOPE:
+                continue
+            chosen = {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": 1.0}
+            rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != OUT_OF_SCOPE]
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+        return messages

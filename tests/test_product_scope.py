@@ -1,0 +1,72 @@
+"""Limit questions about another product are out of scope (advisor/product_scope.py and the
+ProductScopeGuard component that applies it after DIET)."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from advisor.facts import find_products
+from advisor.product_scope import JIEBEI_LIMIT_INTENTS, about_another_product, scoped_intent
+from components.product_scope import ProductScopeGuard
+
+
+def products(text: str) -> list[str]:
+    return [name for name, _, _ in find_products(text)]
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("我的花呗额度被冻结了", "ask_limit_closed", "out_of_scope"),
+        ("网商贷额度降了", "ask_limit_dropped", "out_of_scope"),
+        ("蚂蚁借呗额度被冻结了", "ask_limit_closed", "ask_limit_closed"),
+        ("借呗额度降了", "ask_limit_dropped", "ask_limit_dropped"),
+        ("额度怎么没了", "ask_limit_closed", "ask_limit_closed"),  # no product named: Jiebei
+        ("花呗还清了借呗还是用不了", "ask_cannot_borrow", "ask_cannot_borrow"),  # both named
+        ("有额度借不了，我信用卡上个月逾期了", "ask_cannot_borrow", "ask_cannot_borrow"),  # context
+        ("花呗逾期影响征信吗", "ask_credit_report", "ask_credit_report"),  # not a limit intent
+        ("借唄額度沒了", "ask_limit_closed", "ask_limit_closed"),  # traditional spelling is Jiebei
+    ],
+)
+def test_scoped_intent(text, intent, expected):
+    assert scoped_intent(intent, products(text)) == expected
+
+
+def test_only_limit_intents_move():
+    assert "out_of_scope" not in JIEBEI_LIMIT_INTENTS
+    assert not about_another_product([])
+    assert about_another_product(["花呗"]) and not about_another_product(["花呗", "借呗"])
+
+
+def message(text: str, intent: str, ranking: list[tuple[str, float]]) -> Message:
+    msg = Message(data={"text": text})
+    msg.set("entities", [{"entity": "product", "value": p} for p in products(text)])
+    msg.set("intent", {"name": intent, "confidence": ranking[0][1]})
+    msg.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return msg
+
+
+def test_component_moves_a_huabei_limit_question_and_keeps_the_ranking():
+    guard = ProductScopeGuard()
+    msg = message("花呗被停了", "ask_limit_closed", [("ask_limit_closed", 0.8), ("out_of_scope", 0.15)])
+    guard.process([msg])
+    assert msg.get("intent") == {"name": "out_of_scope", "confidence": 1.0}
+    assert [r["name"] for r in msg.get("intent_ranking")] == ["out_of_scope", "ask_limit_closed"]
+
+
+def test_component_resolves_a_fallback_whose_best_guess_is_a_limit_intent():
+    guard = ProductScopeGuard()
+    msg = message("花呗被停了怎么开", "nlu_fallback", [("nlu_fallback", 0.45), ("ask_restore_limit", 0.3)])
+    guard.process([msg])
+    assert msg.get("intent")["name"] == "out_of_scope"
+
+
+def test_component_leaves_jiebei_and_unnamed_questions_alone():
+    guard = ProductScopeGuard()
+    for text in ("借呗被停了", "额度被停了"):
+        msg = message(text, "ask_limit_closed", [("ask_limit_closed", 0.9)])
+        guard.process([msg])
+        assert msg.get("intent")["name"] == "ask_limit_closed"
+    fallback = message("花呗怎么样", "nlu_fallback", [("nlu_fallback", 0.45), ("greet", 0.2)])
+    guard.process([fallback])
+    assert fallback.get("intent")["name"] == "nlu_fallback"
