@@ -19,8 +19,8 @@ import yaml
 from scripts import review, review_accept
 from scripts.local_bot import BIN, ROOT
 
-# Cantonese slang for "collapsed": no training message uses it, so the bot cannot know it yet.
-MESSAGE = "借呗扑街了"
+# 凉透了 ("gone cold"): slang no training message uses; the bot falls back on it.
+MESSAGE = "我那借呗是不是凉透了"
 LABEL = "ask_limit_closed"
 
 
