@@ -8,9 +8,12 @@ replicas, nginx) on free loopback ports in a temporary folder and stops it at th
 "1 replica" nginx is reloaded with only the first replica upstream. Every virtual user plays
 whole conversations (a diagnosis with small talk, 8 turns) with a new sender id each time, so
 the per-sender rate limit (8 at once, then 1 a second) never answers in the bot's place.
+First every replica is warmed up directly until its rate settles (a fresh replica is slower).
 Each run is bounded by --seconds and --max-turns; only 127.0.0.1 is contacted. CPU use is
-shown per part, and a measurement during which other work on the machine took CPU is
-repeated (--attempts), since it would not compare.
+shown per part. Before each measurement the script waits (up to --quiet-wait seconds) until
+other work on the machine uses less than a quarter of a core, and a measurement during which
+other work took more is repeated (--attempts), since it would not compare; rows measured so
+anyway are marked in the table.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.local_bot import ROOT  # noqa: E402
-from scripts.scale import install_packages, running_cluster  # noqa: E402
+from scripts.scale import Cluster, install_packages, running_cluster  # noqa: E402
 
 OTHER_LOAD_LIMIT = 0.25  # cores used by processes outside the cluster and this client
 CONVERSATION = ["你好", "借呗有额度为什么借不出来", "没有", "三成", "没有", "没有", "怎么查征信", "谢谢"]
@@ -60,6 +63,27 @@ def machine_busy_seconds() -> float:
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def other_work(processes: Dict[str, int], seconds: float = 5.0) -> float:
+    """Cores used during the next `seconds` by processes outside the cluster and this client."""
+    before = cpu_snapshot(processes)
+    time.sleep(seconds)  # the sampling window itself, not a wait for something to happen
+    return cores_used(before, cpu_snapshot(processes), seconds)["anything else"]
+
+
+def wait_until_quiet(processes: Dict[str, int], limit: float, max_wait: float) -> float:
+    """Samples other work on the machine until it stays under `limit` cores for one 5 s window,
+    for at most `max_wait` seconds; returns the last sample."""
+    deadline = time.monotonic() + max_wait
+    told = 0.0
+    while True:
+        other = other_work(processes)
+        if other <= limit or time.monotonic() >= deadline:
+            return other
+        if time.monotonic() - told > 60:
+            print(f"    other work on the machine uses {other:.2f} cores; waiting for it to end", flush=True)
+            told = time.monotonic()
 
 
 def cpu_snapshot(processes: Dict[str, int]) -> Dict[str, float]:
@@ -143,6 +167,26 @@ async def run_load(url: str, users: int, seconds: float, max_turns: int) -> Dict
     }
 
 
+def warm_up(cluster: Cluster, users: int = 10, seconds: float = 15.0, rounds: int = 6) -> None:
+    """Plays the conversation straight on every replica (not through nginx) in rounds of
+    `seconds` until each replica's turns/s is within 10 % of its previous round. A fresh
+    replica spends more CPU per turn for a while (seen: the first 30 s measured after a short
+    warm-up gave 15 turns/s, the next ones 19-20 at the same 0.9 cores)."""
+    previous: List[float] = []
+    for round_ in range(1, rounds + 1):
+        async def one_round() -> List[Dict[str, float]]:
+            return await asyncio.gather(*(run_load(cluster.replica_url(index), users, seconds, 10_000)
+                                          for index in range(cluster.replicas)))
+
+        rates = [figures["turns_per_s"] for figures in asyncio.run(one_round())]
+        print(f"    warm-up round {round_}: " + ", ".join(f"replica {i} {r:.1f} turns/s" for i, r in enumerate(rates)),
+              flush=True)
+        if previous and all(abs(r - p) <= 0.1 * p for r, p in zip(rates, previous)):
+            return
+        previous = rates
+    print("    warm-up: the replicas' rates did not settle; measuring anyway", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, nargs="+", default=[20, 50])
@@ -151,6 +195,9 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=3,
                         help="measure again (up to this many times) while other work on the machine "
                              f"uses more than {OTHER_LOAD_LIMIT} cores (default 3)")
+    parser.add_argument("--quiet-wait", type=float, default=600.0,
+                        help="before each measurement, wait at most this long for other work on the machine "
+                             "to end (default 600 s)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -160,12 +207,13 @@ def main() -> int:
     rows = []
     try:
         with running_cluster(base) as cluster:
-            print(f"cluster up on {cluster.url}; warming up ...", flush=True)
-            asyncio.run(run_load(cluster.url, 4, 5, 200))  # first turns of each replica are slow
+            print(f"cluster up on {cluster.url}; warming up each replica ...", flush=True)
+            warm_up(cluster)
             for replicas in (1, 2):
                 cluster.route_rest_to(list(range(replicas)))
                 for users in args.users:
                     for attempt in range(1, args.attempts + 1):
+                        wait_until_quiet(cluster.running(), OTHER_LOAD_LIMIT, args.quiet_wait)
                         before = cpu_snapshot(cluster.running())
                         figures = asyncio.run(run_load(cluster.url, users, args.seconds, args.max_turns))
                         cores = cores_used(before, cpu_snapshot(cluster.running()), figures["seconds"])
@@ -176,7 +224,6 @@ def main() -> int:
                             break
                         # Someone else's work took CPU meanwhile: the figures would not compare.
                         print(f"    other work used {cores['anything else']:.2f} cores; measuring again", flush=True)
-                        time.sleep(15)
                     rows.append(row)
             storage = tracker_store_size(cluster.postgres_env())
     finally:
@@ -191,9 +238,13 @@ def main() -> int:
     for row in rows:
         cores = row["cores"]
         ours = sum(v for k, v in cores.items() if k != "anything else")
-        print(f"| {row['replicas']} | {row['users']} | {row['turns']} | {row['turns_per_s']:.1f} | "
+        mark = " *" if cores["anything else"] > OTHER_LOAD_LIMIT else ""
+        print(f"| {row['replicas']}{mark} | {row['users']} | {row['turns']} | {row['turns_per_s']:.1f} | "
               f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {cores['rasa replicas']:.2f} / {ours:.2f} / "
               f"{cores['anything else']:.2f} | {row['busy']} / {row['rate_limited']} / {row['http']} |")
+    if any(row["cores"]["anything else"] > OTHER_LOAD_LIMIT for row in rows):
+        print(f"* other work on the machine used more than {OTHER_LOAD_LIMIT} cores during this measurement, "
+              f"in every one of {args.attempts} attempts: it does not compare")
     print(f"\ntracker store afterwards: {storage['conversations']} conversations, {storage['events']} events, "
           f"{storage['mb']:.1f} MB (events table and indexes): {storage['kb_per_conversation']:.1f} KB per "
           f"{len(CONVERSATION)}-turn conversation")

@@ -73,38 +73,55 @@ def missing_packages() -> List[str]:
     return missing
 
 
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+DENY_ALL_POLICY = "#!/bin/sh\n# scripts/scale.py: no service starts while it installs packages\nexit 101\n"
+
+
 def install_packages(quiet: bool = False) -> None:
-    """apt-get installs the missing packages (as root, or with sudo) without starting their
-    system services: each would otherwise listen on its default port for the whole machine."""
+    """apt-get installs the missing packages (as root, or with passwordless sudo), without
+    questions and without starting their system services: each would otherwise listen on its
+    default port (5432, 6379, 80) for the whole machine. Debian's maintainer scripts start
+    services through invoke-rc.d, which asks /usr/sbin/policy-rc.d first; for the install that
+    file says "exit 101" (forbidden), and whatever was there before is put back afterwards."""
     missing = missing_packages()
     if not missing:
         return
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    if sudo and shutil.which("sudo") is None:
-        raise ServicesUnavailable(f"{', '.join(missing)} missing; installing needs root or sudo")
+    if os.geteuid() == 0:
+        sudo: List[str] = []
+    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        sudo = ["sudo", "-n"]
+    else:
+        raise ServicesUnavailable(f"{', '.join(missing)} missing; installing needs root or passwordless sudo")
     if shutil.which("apt-get") is None:
         raise ServicesUnavailable(f"{', '.join(missing)} missing and apt-get is not available")
-    output = subprocess.DEVNULL if quiet else None
-    policy = Path("/usr/sbin/policy-rc.d")
-    own_policy = not policy.exists()
+    # `env` after sudo: sudo's env_reset would drop DEBIAN_FRONTEND.
+    apt = [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "NEEDRESTART_MODE=l", "apt-get"]
+    output = subprocess.PIPE if quiet else None
+    had_policy = POLICY_RC_D.exists()
+    backup = POLICY_RC_D.with_name("policy-rc.d.jiebei-saved")
+    if had_policy:
+        subprocess.run([*sudo, "cp", "-p", str(POLICY_RC_D), str(backup)], check=True)
     try:
-        if own_policy:  # "do not start services" while installing (Debian's documented hook)
-            subprocess.run([*sudo, "sh", "-c", f"printf '#!/bin/sh\\nexit 101\\n' > {policy} && chmod 755 {policy}"], check=True)
-        print(f"installing {' '.join(missing)} (apt-get)", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        update = subprocess.run([*sudo, "apt-get", "update"], stdout=output, stderr=output, env=env)
+        subprocess.run([*sudo, "sh", "-c", f"cat > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}"],
+                       input=DENY_ALL_POLICY, text=True, check=True)
+        print(f"installing {' '.join(missing)} (apt-get; their system services are not started)", flush=True)
+        update = subprocess.run([*apt, "update"], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                text=True)
         install = subprocess.run(
-            [*sudo, "apt-get", "install", "-y", "--no-install-recommends", *missing],
-            stdout=output, stderr=output, env=env,
+            [*apt, "install", "-y", "--no-install-recommends", *missing],
+            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
         )
     finally:
-        if own_policy:
-            subprocess.run([*sudo, "rm", "-f", str(policy)], check=False)
+        if had_policy:
+            subprocess.run([*sudo, "mv", "-f", str(backup), str(POLICY_RC_D)], check=False)
+        else:
+            subprocess.run([*sudo, "rm", "-f", str(POLICY_RC_D)], check=False)
     still = missing_packages()
     if still:
+        detail = (install.stdout or update.stdout or "")[-1500:] if quiet else ""
         raise ServicesUnavailable(
             f"apt-get could not install {', '.join(still)} (update exit {update.returncode}, "
-            f"install exit {install.returncode})"
+            f"install exit {install.returncode}){chr(10) + detail if detail else ''}"
         )
 
 
@@ -136,17 +153,41 @@ def _chown(path: Path, user: Optional[str]) -> None:
                 os.chown(name, entry.pw_uid, entry.pw_gid)
 
 
+def _stat_fields(path: str) -> List[str]:
+    """The fields of a /proc/.../stat file after the command name: state, ppid, pgrp, ..."""
+    return Path(path).read_text().rsplit(")", 1)[1].split()
+
+
 def _alive(pid: int) -> bool:
+    """Whether any thread of process `pid` still runs. A zombie is not alive, but the main
+    thread alone turns zombie while another thread of the same process is still exiting and
+    holding its open files: a SIGKILLed replica's listening socket kept accepting connections
+    for up to 0.7 s after its main thread was a zombie (nginx sent a POST there, which was reset).
+    The files are closed only once the last thread has exited."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    with contextlib.suppress(OSError):  # a zombie (our own child, not yet reaped) is not alive
-        if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-            return False
-    return True
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        with contextlib.suppress(OSError, IndexError):
+            if _stat_fields(f"/proc/{pid}/task/{task}/stat")[0] not in ("Z", "X"):
+                return True
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of process group `pgid` (a started process and its children) is alive."""
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(_stat_fields(stat)[2]) == pgid and _alive(int(Path(stat).parent.name)):
+                return True
+    return False
 
 
 def _cmdline(pid: int) -> str:
@@ -235,7 +276,7 @@ class Cluster:
         self.log_dir.mkdir(exist_ok=True)
         if self.running():
             raise RuntimeError(f"a cluster from {self.base} is still running: stop it first (make scale-down)")
-        self.token = self.token or secrets.token_urlsafe(24)
+        self.token = self.token or secrets.token_hex(24)  # URL-safe, and never starts with "-"
         for name in ["postgres", "redis", *self._names("actions-", self.action_servers), *self._names("rasa-", self.replicas)]:
             while name not in self.ports:
                 port = free_port()
@@ -287,11 +328,12 @@ class Cluster:
 
     @staticmethod
     def _wait_gone(pid: int, timeout: float = 20) -> None:
-        """Waits until `pid` (checked to be ours before it was signalled) has exited with its
-        sockets closed: only its state is watched, since a dying process loses its command line
-        before it closes its files, and its listening socket still accepts in between."""
+        """Waits until `pid` (checked to be ours before it was signalled) and every process of its
+        group have exited with their sockets closed: only their state is watched, since a dying
+        process loses its command line before it closes its files, and its listening socket
+        still accepts in between."""
         deadline = time.monotonic() + timeout
-        while _alive(pid):
+        while _alive(pid) or _group_alive(pid):
             if time.monotonic() > deadline:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
@@ -453,7 +495,7 @@ class Cluster:
         port = self.ports[f"rasa-{index}"]
         name = f"rasa-{index}"
         command = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(port), "--interface", "127.0.0.1",
-                   "--enable-api", "--auth-token", self.token, "--endpoints", str(ENDPOINTS),
+                   "--enable-api", f"--auth-token={self.token}", "--endpoints", str(ENDPOINTS),
                    "--credentials", str(ROOT / "credentials.yml")]
         process = self._spawn(name, command, self.replica_env(index), marker=f"--port {port}")
         return f"http://127.0.0.1:{port}/status?token={self.token}", process, self.log_dir / f"{name}.log"
@@ -543,13 +585,43 @@ def _fill(template: str, **values: object) -> str:
 
 @contextlib.contextmanager
 def running_cluster(base: Path, **kwargs: object) -> Iterator[Cluster]:
-    """A cluster on free ports in `base`, stopped (all of it) when the block ends."""
+    """A cluster on free ports in `base`, stopped (all of it) when the block ends, also when
+    this process is told to stop (SIGTERM, SIGHUP: a CI time-out, a closed terminal). Its
+    processes run in sessions of their own and would otherwise outlive it."""
     cluster = Cluster(base=base, port=free_port(), **kwargs)  # type: ignore[arg-type]
-    cluster.start()
+    with _signals_raise():
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived while a cluster was running."""
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turns SIGTERM and SIGHUP into an exception, so that `finally` blocks run (Python's
+    default is to die on the spot); only in the main thread, where handlers can be set."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        for other in previous:  # a second signal must not interrupt the clean-up
+            signal.signal(other, signal.SIG_IGN)
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        yield cluster
+        yield
     finally:
-        cluster.stop()
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 # --- command line --------------------------------------------------------------------------------
@@ -578,6 +650,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         cluster = Cluster(base=args.dir, pg_dir=_saved_pg_dir(args.dir))
         running = cluster.running()
         print(json.dumps(running, indent=2) if running else "not running")
+        state = args.dir / "cluster.json"
+        if running and state.exists():
+            print(f"address: http://127.0.0.1:{json.loads(state.read_text())['port']}")
         return 0
 
     token = os.environ.get("RASA_TOKEN") or ""
@@ -586,8 +661,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"starting PostgreSQL, Redis, {args.action_servers} action server(s), {args.replicas} Rasa "
           f"replicas (about a minute) and nginx ...", flush=True)
     try:
-        cluster.start()
-    except (RuntimeError, ServicesUnavailable, FileNotFoundError, TimeoutError) as error:
+        with _signals_raise():  # stopped half-way: start() stops what it had started
+            cluster.start()
+    except (RuntimeError, ServicesUnavailable, FileNotFoundError, TimeoutError, Terminated) as error:
         print(f"make scale failed: {error}", file=sys.stderr)
         return 1
     print(f"借呗额度助手 at scale: {cluster.url}")

@@ -12,17 +12,8 @@ from typing import Dict, List, Tuple
 import pytest
 
 from scripts.local_bot import Bot
+from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
-
-DEFAULT_ANSWERS = {
-    "has_overdue": "没有",
-    "overdue_days": "五天",
-    "debt_ratio": "两成",
-    "recent_applications": "没有",
-    "account_inactive": "不是，常用",
-    "abnormal_transactions": "没有",
-    "security_issue": "没有",
-}
 
 
 def new_sender() -> str:

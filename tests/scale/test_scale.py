@@ -21,21 +21,12 @@ import yaml
 
 from scripts.local_bot import ROOT, Bot
 from scripts.scale import Cluster
+from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
 
 pytestmark = pytest.mark.scale
 
 BUSY = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["busy"]
-
-ANSWERS = {
-    "has_overdue": "没有",
-    "overdue_days": "五天",
-    "debt_ratio": "两成",
-    "recent_applications": "没有",
-    "account_inactive": "不是，常用",
-    "abnormal_transactions": "没有",
-    "security_issue": "没有",
-}
 
 
 def sender(prefix: str = "scale") -> str:
@@ -56,7 +47,7 @@ def diagnose(bots: Sequence[Bot], opening: str, answers: Dict[str, str]) -> Tupl
         slot = bot.tracker(who)["slots"]["requested_slot"]
         assert slot, f"no advice and no question after {asked}: {texts(replies)}"
         asked.append(slot)
-        replies = bot.send(who, {**ANSWERS, **answers}[slot])
+        replies = bot.send(who, {**DEFAULT_ANSWERS, **answers}[slot])
     pytest.fail(f"diagnosis did not finish; asked {asked}")
 
 
