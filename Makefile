@@ -76,7 +76,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: validate test-unit test-nlu test-core test-browser
+test: validate test-unit test-nlu test-core test-browser test-scale
 
 bench: $(MODEL)
 	$(BIN)/python scripts/bench.py
@@ -149,7 +149,8 @@ scale-status:
 test-scale: $(MODEL)
 	$(BIN)/python -m pytest -q -m scale tests/scale
 
-# Turns/s and p50/p95 through nginx with 1 and 2 replicas at 20 and 50 users (~3 minutes).
+# Turns/s and p50/p95 through nginx with 1 and 2 replicas at 20 and 50 users (~3 minutes; up to
+# ~10 when other work on the machine makes it measure again).
 load: $(MODEL) scale-deps
 	$(BIN)/python scripts/load.py
 
