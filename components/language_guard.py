@@ -13,8 +13,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from components.rule_intent import set_rule_intent
 
 NON_CHINESE_INTENT = "non_chinese"
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -55,8 +57,5 @@ class LanguageGuard(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str) and is_non_chinese(text):
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != NON_CHINESE_INTENT]
-                intent = {INTENT_NAME_KEY: NON_CHINESE_INTENT, "confidence": 1.0}
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+                set_rule_intent(message, NON_CHINESE_INTENT)
         return messages

@@ -16,6 +16,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.product_scope import scoped_intent
+from components.rule_intent import set_rule_intent
 
 OUT_OF_SCOPE = "out_of_scope"
 
@@ -47,8 +48,5 @@ class ProductScopeGuard(GraphComponent):
                 )
             if intent is None or scoped_intent(intent, products) != OUT_OF_SCOPE or intent == OUT_OF_SCOPE:
                 continue
-            chosen = {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": 1.0}
-            rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != OUT_OF_SCOPE]
-            message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+            set_rule_intent(message, OUT_OF_SCOPE)
         return messages
