@@ -10,20 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scripts.local_bot import ROOT
+from scripts.nlu_overlap import read_nlu_examples
 
 REPORT = ROOT / "reports" / "eval"
 SETS = {"heldout": ROOT / "tests" / "nlu_heldout.yml", "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml"}
 
 pytestmark = pytest.mark.eval
-
-
-def count_messages(name: str) -> int:
-    data = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
-    return sum(len([line for line in block["examples"].splitlines() if line.strip().startswith("- ")])
-               for block in data["nlu"])
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +32,7 @@ def test_figures_are_rasa_s_own_for_every_message(metrics):
         figures = metrics["sets"][name]
         rasa_report = json.loads((REPORT / "rasa" / name / "intent_report.json").read_text(encoding="utf-8"))
         assert figures["accuracy"] == pytest.approx(rasa_report["accuracy"])
-        assert figures["messages"] == count_messages(name)
+        assert figures["messages"] == len(read_nlu_examples(SETS[name]))
         assert figures["errors"] == round((1 - figures["accuracy"]) * figures["messages"])
         assert 0 < figures["baseline_accuracy"] <= 1
 
@@ -50,7 +44,7 @@ def test_per_intent_table_has_bot_and_baseline_side_by_side(metrics):
     assert list(rows[0]) == ["test_set", "intent", "support", "precision", "recall", "f1",
                              "baseline_precision", "baseline_recall", "baseline_f1"]
     for name in SETS:
-        labelled = {block["intent"] for block in yaml.safe_load(SETS[name].read_text(encoding="utf-8"))["nlu"]}
+        labelled = {example.intent for example in read_nlu_examples(SETS[name])}
         listed = {row["intent"] for row in rows if row["test_set"] == name}
         assert labelled <= listed, (name, labelled - listed)
 
