@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from scripts.local_bot import ROOT
-from scripts.scale import Cluster, ServicesUnavailable, install_packages, running_cluster
+from scripts.scale import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
 
 LOGS = ROOT / "tests" / "output" / "scale"
 
@@ -37,6 +37,11 @@ def cluster(trained_model: Path) -> Iterator[Cluster]:
     try:
         with running_cluster(base, model=trained_model) as running:
             yield running
+            started = running.running()
+            assert {"postgres", "redis", "nginx"} <= set(started), started
+        # What `make scale-down` promises: every process the cluster started is gone.
+        left = {name: pid for name, pid in started.items() if _alive(pid)}
+        assert not left, f"still running after the cluster was stopped: {left}"
     finally:
         if LOGS.exists():
             shutil.rmtree(LOGS)
