@@ -1,13 +1,14 @@
-"""Limit questions about another product are out of scope (advisor/product_scope.py and the
-ProductScopeGuard component that applies it after DIET)."""
+"""Limit questions about another product, and requests to close or lower one's own Jiebei, are
+out of scope (advisor/scope.py and the ScopeGuard component that applies it after the classifiers)."""
 from __future__ import annotations
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.facts import find_products
-from advisor.product_scope import JIEBEI_LIMIT_INTENTS, about_another_product, scoped_intent
-from components.product_scope import ProductScopeGuard
+from advisor.normalize import normalize_text
+from advisor.scope import JIEBEI_LIMIT_INTENTS, about_another_product, asks_to_stop_own_jiebei, scoped_intent
+from components.scope_guard import ScopeGuard
 
 
 def products(text: str) -> list[str]:
@@ -32,6 +33,27 @@ def test_scoped_intent(text, intent, expected):
     assert scoped_intent(intent, products(text)) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["我想把借呗关掉", "请帮我关闭蚂蚁借呗", "借呗可以手动调低额度吗", "怎样暂停使用借呗", "给我注销借呗",
+     "能不能降低我的借呗额度", "借唄怎麼關閉"],  # the last one traditional: the rule reads normalised text
+)
+def test_a_request_to_stop_one_s_own_jiebei_is_out_of_scope(text):
+    assert asks_to_stop_own_jiebei(normalize_text(text))
+    assert scoped_intent("ask_limit_closed", products(text), normalize_text(text)) == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["借呗怎么被关闭了", "怎么给我关闭了借呗", "借呗怎么冻结了", "借呗被关闭的原因", "额度为什么降低了",
+     "自己关掉的借呗怎么重新打开", "借呗冻结了怎么解冻", "我想知道借呗为什么被冻结", "为什么给我关闭借呗",
+     "借呗怎么会降低额度"],
+)
+def test_something_done_to_the_user_stays_a_limit_question(text):
+    assert not asks_to_stop_own_jiebei(normalize_text(text))
+    assert scoped_intent("ask_limit_closed", products(text), normalize_text(text)) == "ask_limit_closed"
+
+
 def test_only_limit_intents_move():
     assert "out_of_scope" not in JIEBEI_LIMIT_INTENTS
     assert not about_another_product([])
@@ -47,7 +69,7 @@ def message(text: str, intent: str, ranking: list[tuple[str, float]]) -> Message
 
 
 def test_component_moves_a_huabei_limit_question_and_keeps_the_ranking():
-    guard = ProductScopeGuard()
+    guard = ScopeGuard()
     msg = message("花呗被停了", "ask_limit_closed", [("ask_limit_closed", 0.8), ("out_of_scope", 0.15)])
     guard.process([msg])
     assert msg.get("intent") == {"name": "out_of_scope", "confidence": 1.0}
@@ -55,14 +77,21 @@ def test_component_moves_a_huabei_limit_question_and_keeps_the_ranking():
 
 
 def test_component_resolves_a_fallback_whose_best_guess_is_a_limit_intent():
-    guard = ProductScopeGuard()
+    guard = ScopeGuard()
     msg = message("花呗被停了怎么开", "nlu_fallback", [("nlu_fallback", 0.45), ("ask_restore_limit", 0.3)])
     guard.process([msg])
     assert msg.get("intent")["name"] == "out_of_scope"
 
 
+def test_component_moves_a_request_to_close_jiebei():
+    guard = ScopeGuard()
+    msg = message("帮我把借呗关掉", "ask_limit_closed", [("ask_limit_closed", 0.7), ("out_of_scope", 0.2)])
+    guard.process([msg])
+    assert msg.get("intent") == {"name": "out_of_scope", "confidence": 1.0}
+
+
 def test_component_leaves_jiebei_and_unnamed_questions_alone():
-    guard = ProductScopeGuard()
+    guard = ScopeGuard()
     for text in ("借呗被停了", "额度被停了"):
         msg = message(text, "ask_limit_closed", [("ask_limit_closed", 0.9)])
         guard.process([msg])

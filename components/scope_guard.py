@@ -1,7 +1,8 @@
-"""Limit questions about another product (花呗, 网商贷, 信用卡 …) become `out_of_scope`.
+"""Limit questions about another product (花呗, 网商贷 …), and requests to close or lower one's
+own Jiebei, become `out_of_scope`.
 
-Runs after DIET and the FallbackClassifier; the products are the `product` entities that
-SituationExtractor found. The rule itself is `advisor.product_scope.scoped_intent`.
+Runs after the classifiers and the FallbackClassifier; the products are the `product` entities
+that SituationExtractor found. The rules themselves are in `advisor.scope`.
 """
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from advisor.product_scope import scoped_intent
+from advisor.scope import scoped_intent
 from components.rule_intent import set_rule_intent
 
 OUT_OF_SCOPE = "out_of_scope"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ProductScopeGuard(GraphComponent):
+class ScopeGuard(GraphComponent):
     @classmethod
     def create(
         cls,
@@ -30,23 +31,22 @@ class ProductScopeGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> ProductScopeGuard:
+    ) -> ScopeGuard:
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             products = [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "product"]
-            if not products:
-                continue
+            text = message.get(TEXT) or ""
             ranking = message.get(INTENT_RANKING_KEY) or []
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
-                # unsure which question it is, but sure it is about another product's limit
+                # unsure which limit question it is, but sure it is not the bot's
                 intent = next(
                     (r[INTENT_NAME_KEY] for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME),
                     None,
                 )
-            if intent is None or scoped_intent(intent, products) != OUT_OF_SCOPE or intent == OUT_OF_SCOPE:
+            if intent is None or scoped_intent(intent, products, text) != OUT_OF_SCOPE or intent == OUT_OF_SCOPE:
                 continue
             set_rule_intent(message, OUT_OF_SCOPE)
         return messages

@@ -1,0 +1,69 @@
+"""Which limit questions are the bot's: about Jiebei, and about something done to the user.
+
+The bot advises on Jiebei (借呗) limits only; the contract makes questions about 花呗, 网商贷,
+credit cards or other lenders `out_of_scope`. A statistical classifier learns the limit
+vocabulary (冻结, 降额, 用不了 …) from Jiebei questions and then reads 「花呗被冻结了」 as a
+Jiebei question too, since the words are the same. The product a message names is a fact the
+situation extractor already finds, so the line is drawn here, by rule.
+
+The same words also ask the opposite question: 「借呗被关闭了」 is a closed limit, 「我想关闭借呗」
+is a request to close it, which the contract puts out of scope (Alipay's own settings do that).
+Cross-validation on the training data showed the classifiers reading such requests as limit
+questions, so that line is drawn by rule too: `asks_to_stop_own_jiebei`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+JIEBEI = "借呗"
+
+# Named as the user's situation far more often than as the subject of a question
+# (「我信用卡上个月逾期了五天」 explains a Jiebei problem), so they do not move a message out.
+CONTEXT_PRODUCTS = frozenset({"信用卡"})
+
+# Intents that mean "my Jiebei limit …": the diagnosis starts on them.
+JIEBEI_LIMIT_INTENTS = frozenset({
+    "ask_limit_dropped",
+    "ask_restore_limit",
+    "ask_cannot_borrow",
+    "ask_limit_closed",
+    "ask_increase_limit",
+    "ask_when_retry",
+})
+
+
+# A wish or a how-to (想/怎么/帮我 …) followed closely by closing, pausing or lowering. 被/给/了/会
+# between them, 了/的 after the verb, or a 为什么 anywhere make it something that happened
+# (怎么给关闭了, 借呗怎么冻结了, 为什么给我关闭), which stays a limit question.
+_STOP_REQUEST = re.compile(
+    r"(想|要|怎么|怎样|如何|帮我|给我|能否|能不能|可以|请|申请|主动|临时|永久|自己|手动)"
+    r"[^，。？！,?!给被了会]{0,4}"
+    r"(关闭|关掉|注销|取消|暂停|删除|删掉|隐藏|调低|降低|冻结)(?!了|啦|的)"
+)
+# Getting it back after closing it oneself (自己关掉的借呗怎么重新打开) is a restore question.
+_GETTING_BACK = re.compile(r"(恢复|重新|再次|再开|重开|解冻|打开|开通|开启)")
+_WHY = re.compile(r"(为什么|为啥|凭什么|什么原因)")
+
+
+def asks_to_stop_own_jiebei(text: str) -> bool:
+    """True for a request to close, pause or lower one's own Jiebei (「帮我把借呗关掉」)."""
+    return bool(_STOP_REQUEST.search(text)) and not _GETTING_BACK.search(text) and not _WHY.search(text)
+
+
+def about_another_product(products: Iterable[str]) -> bool:
+    """True when the message names products and Jiebei is not among them.
+
+    A message naming no product is taken to be about Jiebei (the bot's subject); one naming
+    Jiebei and another (「花呗还清了借呗还是用不了」) is about Jiebei too.
+    """
+    named = set(products) - CONTEXT_PRODUCTS
+    return bool(named) and JIEBEI not in named
+
+
+def scoped_intent(intent: str, products: Iterable[str], text: str = "") -> str:
+    """`out_of_scope` for a Jiebei-limit intent on a message about another product only, or on a
+    request to close or lower one's own Jiebei. `text` is the normalised message."""
+    if intent in JIEBEI_LIMIT_INTENTS and (about_another_product(products) or asks_to_stop_own_jiebei(text)):
+        return "out_of_scope"
+    return intent
