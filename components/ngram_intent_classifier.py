@@ -1,5 +1,5 @@
-"""Intent classifier: character 1–3-gram TF-IDF + logistic regression, with DIET as the
-second opinion when it is unsure.
+"""Intent classifier: character 1–3-gram and pinyin 1–2-gram TF-IDF + logistic regression,
+with DIET as the second opinion when it is unsure.
 
 Measured on the real users' test set (README, "Quality and review"), DIET alone made more
 errors than a plain character-n-gram logistic regression trained on the same data: with
@@ -7,6 +7,12 @@ errors than a plain character-n-gram logistic regression trained on the same dat
 regression is calibrated. So the regression decides when it is confident (probability ≥
 `min_confidence`) and DIET's reading stands otherwise; the FallbackClassifier after this
 component then judges whichever confidence was kept. Runs after DIETClassifier.
+
+Pinyin syllables (without tones) are the second feature set: users type by pinyin, so their
+typos are homophones (借贝, 额渡, 冻洁) that the character n-grams miss and the syllables keep.
+Classes are weighted by their size, so the few examples of a rare intent are not outvoted.
+Both were chosen by 5-fold cross-validation on the training data (not on the test sets):
+318 errors of 2,935 against 401 for the character n-grams alone.
 """
 from __future__ import annotations
 
@@ -35,17 +41,32 @@ _TRUSTED_TYPES = frozenset({
     "numpy.int64",
     "builtins.int",
     "scipy.sparse._csr.csr_matrix",
+    "sklearn.pipeline.FeatureUnion",
+    "components.ngram_intent_classifier.pinyin_text",
 })
+
+
+def pinyin_text(text: str) -> str:
+    """The text as toneless pinyin syllables separated by spaces (「借呗额度」 → "jie bei e du")."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(text)).lower()
 
 
 def build_pipeline(c: float, max_ngram: int, seed: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
+    features = FeatureUnion([
+        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, max_ngram), sublinear_tf=True)),
+        # token_pattern keeps one-letter syllables (额 → "e"); the default would drop them
+        ("pinyin", TfidfVectorizer(preprocessor=pinyin_text, token_pattern=r"[a-z0-9]+", ngram_range=(1, 2),
+                                   sublinear_tf=True)),
+    ])
     return Pipeline([
-        ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, max_ngram), sublinear_tf=True)),
-        ("clf", LogisticRegression(C=c, max_iter=3000, random_state=seed)),
+        ("features", features),
+        ("clf", LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)),
     ])
 
 
@@ -53,7 +74,7 @@ def build_pipeline(c: float, max_ngram: int, seed: int) -> Any:
 class NgramIntentClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "max_ngram": 3, "min_confidence": 0.5, "random_seed": 42, "ranking_length": 10}
+        return {"C": 30.0, "max_ngram": 3, "min_confidence": 0.5, "random_seed": 42, "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Optional[Any] = None) -> None:
