@@ -35,6 +35,8 @@ def test_figures_are_rasa_s_own_for_every_message(metrics):
         assert figures["messages"] == len(read_nlu_examples(SETS[name]))
         assert figures["errors"] == round((1 - figures["accuracy"]) * figures["messages"])
         assert 0 < figures["baseline_accuracy"] <= 1
+        assert 0 < figures["tuned_baseline_accuracy"] <= 1
+        assert figures["tuned_baseline_errors"] == round((1 - figures["tuned_baseline_accuracy"]) * figures["messages"])
 
 
 def test_per_intent_table_has_bot_and_baseline_side_by_side(metrics):
