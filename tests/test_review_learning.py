@@ -19,9 +19,10 @@ import yaml
 from scripts import review, review_accept
 from scripts.local_bot import BIN, ROOT
 
-# 凉透了 ("gone cold"): slang no training message uses; the bot falls back on it.
-MESSAGE = "我那借呗是不是凉透了"
-LABEL = "ask_limit_closed"
+# 喘气的 ("someone who breathes"): slang for a human that no training message uses; the bot falls
+# back on it. (The first choice, 「我那借呗是不是凉透了」, the bot learned from richer data.)
+MESSAGE = "换个喘气的来跟我说"
+LABEL = "request_human"
 
 
 def parse(model: Path, text: str) -> dict:
