@@ -3,7 +3,7 @@ with DIET as the second opinion when it is unsure.
 
 Measured on the real users' test set (README, "Quality and review"), DIET alone made more
 errors than a plain character-n-gram logistic regression trained on the same data: with
-~2,000 short examples it fits the training set perfectly and is confidently wrong, while the
+a few thousand short examples it fits the training set perfectly and is confidently wrong, while the
 regression is calibrated. So the regression decides when it is confident (probability ≥
 `min_confidence`) and DIET's reading stands otherwise; the FallbackClassifier after this
 component then judges whichever confidence was kept. Runs after DIETClassifier.
@@ -27,6 +27,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from pypinyin import lazy_pinyin
+
 from advisor.normalize import normalize_text
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,6 @@ _TRUSTED_TYPES = frozenset({
 
 def pinyin_text(text: str) -> str:
     """The text as toneless pinyin syllables separated by spaces (「借呗额度」 → "jie bei e du")."""
-    from pypinyin import lazy_pinyin
-
     return " ".join(lazy_pinyin(text)).lower()
 
 

@@ -88,8 +88,9 @@ def evaluate(model: Pipeline, examples: list[Example], variant: str = "plain") -
     texts = [e.text for e in examples]
     gold = [e.intent for e in examples]
     preprocess = _preprocess(variant)
-    predicted = list(model.predict([preprocess(t) for t in texts]))
-    confidence = model.predict_proba([preprocess(t) for t in texts]).max(axis=1)
+    inputs = [preprocess(t) for t in texts]
+    predicted = list(model.predict(inputs))
+    confidence = model.predict_proba(inputs).max(axis=1)
     labels = sorted(set(gold) | set(predicted))
     report = classification_report(gold, predicted, labels=labels, output_dict=True, zero_division=0)
     return {
