@@ -163,10 +163,12 @@ load: $(MODEL) scale-deps
 eval: $(MODEL)
 	$(BIN)/python scripts/evaluate.py --model $(MODEL) --out reports/eval
 
-# Messages from real conversations (the tracker store in endpoints.yml) that fell to fallback,
+# Messages from real conversations (the tracker store in $(REVIEW_ENDPOINTS)) that fell to fallback,
 # had low confidence or were corrected → review/candidates.yml; label them, then review-accept.
+# A cluster's PostgreSQL: REVIEW_ENDPOINTS=endpoints.scale.yml with its DB_* variables set.
+REVIEW_ENDPOINTS ?= endpoints.yml
 review: $(STAMP)
-	$(BIN)/python scripts/review.py --endpoints endpoints.yml --out review/candidates.yml
+	$(BIN)/python scripts/review.py --endpoints $(REVIEW_ENDPOINTS) --out review/candidates.yml
 
 # The labelled candidates → data/nlu/reviewed.yml (labels checked against the domain, no
 # duplicates, no test messages); `make train` then learns them.

@@ -19,8 +19,9 @@ import pytest
 import socketio
 import yaml
 
+from scripts import review
 from scripts.local_bot import ROOT, Bot
-from scripts.scale import Cluster
+from scripts.scale import ENDPOINTS, Cluster
 from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
 
@@ -206,6 +207,23 @@ def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
     assert anywhere == 0, "the number is nowhere in the tracker store"
     for log in [*cluster.base.glob("log/*.log"), cluster.base / "nginx" / "access.log"]:
         assert phone not in log.read_text(errors="replace"), log.name
+
+
+def test_review_reads_the_shared_postgresql_store(cluster: Cluster, tmp_path, monkeypatch) -> None:
+    """`make review` on the cluster's store: a message the user corrected at once is a candidate,
+    whichever replica answered it (the embedded SQLite store is tested in tests/test_review.py)."""
+    who, said = sender("review"), "我的借呗额度上周降了一半"
+    cluster.bot().send(who, said)
+    cluster.bot().send(who, "不是，我是说借呗被关闭了")
+    for name, value in cluster.replica_env(0).items():  # endpoints.scale.yml reads them all
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "candidates.yml"
+    assert review.main(["--endpoints", str(ENDPOINTS), "--out", str(out)]) == 0
+    candidates = yaml.safe_load(out.read_text(encoding="utf-8"))["candidates"]
+    mine = [c for c in candidates if c["message"] == said
+            and who in [c["conversation"], *c.get("conversations", [])]]
+    assert len(mine) == 1, candidates
+    assert "user_corrected" in mine[0]["reasons"]
 
 
 def one_user(bot: Bot, index: int) -> tuple:
