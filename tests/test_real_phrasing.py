@@ -3,6 +3,7 @@ intents, and never trained on — neither they nor the held-out set may have a n
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +27,10 @@ REAL = ROOT / "tests" / "nlu_real_phrasing.yml"
 SOURCES = ROOT / "tests" / "nlu_real_phrasing_sources.yml"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
 REAL_TRAINING = ROOT / "data" / "nlu" / "real_phrasing.yml"
+# The second real-users set (issue 14): other source lines, never tuned on.
+UNSEEN = ROOT / "tests" / "nlu_unseen.yml"
+UNSEEN_SOURCES = ROOT / "tests" / "nlu_unseen_sources.yml"
+ATEC_LINE = re.compile(r"atec_nlp_sim_train\.csv, line (\d+),")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +83,37 @@ def test_every_message_has_its_source(real):
 def test_no_real_phrasing_message_or_near_copy_in_training_data(real, training):
     copies = find_near_copies(real, training)
     assert not copies, "real-phrasing messages trained on:\n" + _report(copies)
+
+
+def test_unseen_set_is_large_sourced_and_labelled_with_domain_intents():
+    unseen = read_nlu_examples(UNSEEN)
+    assert len(unseen) >= 300
+    assert {e.intent for e in unseen} <= _domain_intents()
+    keys = Counter(comparable(e.text) for e in unseen)
+    assert [k for k, n in keys.items() if n > 1] == []
+    entries = yaml.safe_load(UNSEEN_SOURCES.read_text(encoding="utf-8"))["messages"]
+    assert sorted((e["text"], e["intent"]) for e in entries) == sorted((e.text, e.intent) for e in unseen)
+
+
+def _atec_lines(entries) -> set[int]:
+    return {int(m.group(1)) for m in (ATEC_LINE.search(e) for e in entries) if m}
+
+
+def test_unseen_set_comes_from_lines_nothing_else_was_taken_from():
+    unseen_lines = _atec_lines(e["where"] for e in yaml.safe_load(UNSEEN_SOURCES.read_text(encoding="utf-8"))["messages"])
+    first_lines = _atec_lines(e["where"] for e in yaml.safe_load(SOURCES.read_text(encoding="utf-8"))["messages"])
+    training = yaml.safe_load(REAL_TRAINING.read_text(encoding="utf-8"))
+    training_lines = {
+        int(re.search(r"line (\d+)", item["metadata"]["source"]).group(1))
+        for block in training["nlu"] for item in block["examples"]
+    }
+    low, high = min(unseen_lines), max(unseen_lines)
+    assert not {line for line in training_lines | first_lines if low <= line <= high}
+
+
+def test_no_unseen_message_or_near_copy_in_training_data(training):
+    copies = find_near_copies(read_nlu_examples(UNSEEN), training)
+    assert not copies, "unseen messages trained on:\n" + _report(copies)
 
 
 def test_no_heldout_message_or_near_copy_in_training_data(training):
