@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from advisor.answers import DIAGNOSIS_SLOTS
+from advisor.contract import RECENT_EVENTS
 
 TOPIC_BY_INTENT = {
     "ask_limit_dropped": "limit_dropped",
@@ -27,8 +28,10 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def diagnosis_facts(tracker: Tracker) -> Dict[str, Any]:
-    """The contract slots as plain values (None when not known)."""
-    return {slot: tracker.get_slot(slot) for slot in sorted(DIAGNOSIS_SLOTS)}
+    """The fact slots (and whether the multiple-choice question was answered) as plain values."""
+    facts = {slot: tracker.get_slot(slot) for slot in sorted(DIAGNOSIS_SLOTS)}
+    facts[RECENT_EVENTS] = tracker.get_slot(RECENT_EVENTS)
+    return facts
 
 
 def unknown_facts(tracker: Tracker) -> List[str]:

@@ -15,11 +15,18 @@ from actions.common import (
     latest_intent,
     unknown_facts,
 )
-from advisor.answers import reconcile_facts
+from advisor.answers import DIAGNOSIS_SLOTS, reconcile_facts
 from advisor.engine import rank_advice
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan
-from advisor.render import followup_buttons, render_advice
+from advisor.render import describe_facts, followup_buttons, render_advice
+
+
+def stated_facts(tracker: Tracker) -> Dict[str, Any]:
+    """The fact slots the latest message's entities filled, in the order they were stated."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    names = [e.get("entity") for e in entities]
+    return {name: tracker.get_slot(name) for name in dict.fromkeys(names) if name in DIAGNOSIS_SLOTS}
 
 
 def _facts_with_unknowns(tracker: Tracker) -> Dict[str, Any]:
@@ -100,7 +107,9 @@ class ActionUpdateAdvice(SafeAction, Action):
         events = [SlotSet(slot, value) for slot, value in changes.items()]
         topic = tracker.get_slot("diagnosis_topic")
         if topic is None:
-            dispatcher.utter_message(text=texts["noted_without_topic"], buttons=texts["topic_buttons"])
+            stated = describe_facts(stated_facts(tracker))
+            dispatcher.utter_message(text=texts["noted_without_topic"].format(facts=f"：{stated}" if stated else ""),
+                                     buttons=texts["topic_buttons"])
             return events
         facts = {**_facts_with_unknowns(tracker), **changes}
         send_advice(dispatcher, tracker, topic, facts, lead=texts["updated_lead"])

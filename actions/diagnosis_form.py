@@ -10,9 +10,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
-from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, reconcile_facts
+from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, reconcile_facts
+from advisor.contract import QUESTIONS, RECENT_EVENTS
 from advisor.normalize import normalize_text
-from advisor.planner import diagnosis_plan
+from advisor.planner import diagnosis_plan, open_options
 
 REQUESTED_SLOT = "requested_slot"
 
@@ -44,6 +45,14 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                 if slot in unknown:
                     unknown.remove(slot)
 
+        if requested == RECENT_EVENTS:
+            # The options shown were those open before this message stated anything.
+            before = {**facts, **{slot: None for slot in stated}}
+            answer_events = self._read_choices(dispatcher, tracker, open_options(before, unknown), stated, facts, unknown)
+            if answer_events is None:
+                return []  # a question of the user's own: a rule answers it, then the form asks again
+            events += answer_events
+
         # The reply to the question just asked, read in the context of that question.
         # A message that stated other facts is not also read as a yes/no to this one.
         if requested in DIAGNOSIS_SLOTS and not stated:
@@ -70,11 +79,42 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         events.append(SlotSet(UNKNOWN_SLOT, unknown))
 
         topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
-        still_open = requested if requested in DIAGNOSIS_SLOTS and facts.get(requested) is None and requested not in unknown else None
+        still_open = requested if requested in QUESTIONS and facts.get(requested) is None and requested not in unknown else None
         asked = [slot for slot in asked_slots(tracker) if slot != still_open]
         plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
         events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
         return events
+
+    def _read_choices(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        options: List[Dict[str, Any]],
+        stated: Dict[str, Any],
+        facts: Dict[str, Any],
+        unknown: List[str],
+    ) -> Optional[List[Dict[Text, Any]]]:
+        """Events for the reply to the multiple-choice question; None for an interruption."""
+        if any(slot in stated for slot in option_slots(options)):
+            # A tapped option (/inform{"security_issue": true}) or a typed fact (「账号被盗过」).
+            facts[RECENT_EVENTS] = "answered"
+            return [SlotSet(RECENT_EVENTS, "answered"), SlotSet(FAILURES_SLOT, 0.0)]
+        if stated:
+            return []  # other facts only: the question stays open and is asked again
+        choices = interpret_choices(options, normalize_text(latest_text(tracker)), latest_intent(tracker))
+        if choices.kind == "interruption":
+            return None
+        if choices.kind == "value":
+            facts.update(choices.facts)
+            facts[RECENT_EVENTS] = "answered"
+            return [SlotSet(slot, value) for slot, value in choices.facts.items()] + [
+                SlotSet(RECENT_EVENTS, "answered"), SlotSet(FAILURES_SLOT, 0.0)]
+        if choices.kind == "unknown":
+            for slot in option_slots(options) + [RECENT_EVENTS]:
+                if slot not in unknown:
+                    unknown.append(slot)
+            return [SlotSet(FAILURES_SLOT, 0.0)]
+        return self.record_failure(dispatcher, tracker, RECENT_EVENTS, unknown)
 
 
 def asked_slots(tracker: Tracker) -> List[str]:
@@ -85,6 +125,6 @@ def asked_slots(tracker: Tracker) -> List[str]:
             asked = []
         elif event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
             slot = event.get("value")
-            if slot in DIAGNOSIS_SLOTS and slot not in asked:
+            if slot in QUESTIONS and slot not in asked:
                 asked.append(slot)
     return asked

@@ -35,8 +35,10 @@ class RetryingFormValidationAction(SafeAction, FormValidationAction, ABC):
         config = load_diagnosis_config()
         if invalid and slot in config["invalid"]:
             dispatcher.utter_message(text=config["invalid"][slot]["text"])
-        else:
+        elif slot in config["reask"]:
             dispatcher.utter_message(text=config["reask"][slot])
+        else:  # the multiple-choice question keeps its re-ask beside its options
+            dispatcher.utter_message(text=config[slot]["reask"])
 
     def record_failure(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, unknown: List[str], invalid: bool = False

@@ -8,15 +8,16 @@ out-of-range value, a question that interrupts the form, or something unclear.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Union
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from advisor import contract
 from advisor.knowledge import load_diagnosis_config
-from advisor.parsing import parse_answer, parse_days, parse_percentage
+from advisor.parsing import parse_answer, parse_choices, parse_days, parse_percentage, parse_since
 
-BOOL_SLOTS = frozenset(contract.BOOL_SLOTS)
-NUMERIC_SLOTS = frozenset(contract.NUMERIC_SLOTS)
-DIAGNOSIS_SLOTS = frozenset(contract.SLOTS)
+BOOL_SLOTS = frozenset(contract.ALL_BOOL_SLOTS)
+NUMERIC_SLOTS = frozenset(contract.ALL_NUMERIC_SLOTS)
+DIAGNOSIS_SLOTS = frozenset(contract.FACT_SLOTS)
 
 # Intents that are questions of their own: the form pauses, the question is answered,
 # and the form asks again.
@@ -27,6 +28,8 @@ _ANSWER_INTENTS = frozenset({"affirm", "deny", "inform", "dont_know", "nlu_fallb
 _SHORT_REPLY = 6
 
 Value = Union[bool, float]
+# 「都没有」「以上都没有」「一个都没有」「都不是」: none of the options.
+_NONE_OF_THEM = re.compile(r"[都全](?:没有?|不是|无)|以上都|一[个项样条]?[也都]没|没有这些|都没遇到")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def _value_for(slot: str, text: str, intent: Optional[str]) -> Optional[Value]:
         return _yes_no(text, intent)
     if slot == "overdue_days":
         return parse_days(text)
+    if slot == "symptom_days":
+        return parse_since(text)
     if slot == "debt_ratio":
         ratio = parse_percentage(text)
         if ratio is None and _yes_no(text, intent) is False:
@@ -81,6 +86,38 @@ def _yes_no(text: str, intent: Optional[str]) -> Optional[bool]:
     if said == "no" or (said is None and intent == "deny"):
         return False
     return None
+
+
+@dataclass(frozen=True)
+class Choices:
+    """An answer to the multiple-choice question: kind ∈ value | unknown | interruption | unclear.
+
+    `facts`: fact slot → True for each option picked, or → False for every option on
+    「都没有」; an option not picked stays unknown (None), it was not denied.
+    """
+
+    kind: str
+    facts: Dict[str, bool]
+
+
+def interpret_choices(options: Sequence[Mapping[str, Any]], text: str, intent: Optional[str]) -> Choices:
+    """Reads the reply `text` to the multiple-choice question that showed `options`."""
+    text = (text or "").strip()
+    picked = parse_choices(text, len(options))
+    if picked:
+        return Choices("value", {options[n - 1]["slot"]: True for n in picked})
+    if _NONE_OF_THEM.search(text) or (len(text) <= _SHORT_REPLY and _yes_no(text, intent) is False):
+        return Choices("value", {option["slot"]: False for option in options})
+    if intent == "dont_know" or parse_answer(text) == "unknown":
+        return Choices("unknown", {})
+    if intent in INTERRUPTION_INTENTS:
+        return Choices("interruption", {})
+    return Choices("unclear", {})
+
+
+def option_slots(options: Sequence[Mapping[str, Any]]) -> List[str]:
+    """The fact slots of `options`, each once, in their order."""
+    return list(dict.fromkeys(option["slot"] for option in options))
 
 
 def reconcile_facts(facts: Mapping[str, object]) -> Dict[str, object]:

@@ -51,6 +51,21 @@ SLOTS: tuple[str, ...] = (
     "security_issue",
 )
 
+# Facts the diagnosis also keeps, beyond the contract's (the contract allows adding slots):
+# a bad record or error on the credit report (reason credit_report), and how many days the
+# problem has lasted (a passing risk-control refusal or an observation period).
+EXTRA_BOOL_SLOTS: tuple[str, ...] = ("credit_report_issue",)
+EXTRA_NUMERIC_SLOTS: tuple[str, ...] = ("symptom_days",)
+FACT_SLOTS: tuple[str, ...] = SLOTS + EXTRA_BOOL_SLOTS + EXTRA_NUMERIC_SLOTS
+ALL_BOOL_SLOTS: tuple[str, ...] = BOOL_SLOTS + EXTRA_BOOL_SLOTS
+ALL_NUMERIC_SLOTS: tuple[str, ...] = NUMERIC_SLOTS + EXTRA_NUMERIC_SLOTS
+
+# The multiple-choice question about the rarer causes (knowledge/diagnosis.yml → recent_events).
+# Its slot only records that it was answered; the answers go to the fact slots of its options.
+RECENT_EVENTS = "recent_events"
+# Everything the diagnosis form can ask: one fact each, or the multiple-choice question.
+QUESTIONS: tuple[str, ...] = FACT_SLOTS + (RECENT_EVENTS,)
+
 # The user asks something (as opposed to answering, stating a fact or small talk).
 QUESTION_INTENTS: tuple[str, ...] = (
     "ask_limit_dropped",

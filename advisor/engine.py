@@ -38,6 +38,7 @@ BOOL_RULES: tuple[Rule, ...] = (
     Rule("recent_applications", "credit_report", 25),
     Rule("recent_applications", "spending_pattern", 15),
     Rule("account_inactive", "inactive_account", 55, 10),
+    Rule("credit_report_issue", "credit_report", 80, 10),
 )
 
 # An overdue of 30+ days doubles the overdue score to 150, above anything else can reach.
@@ -57,6 +58,19 @@ ZERO_LIMIT_POINTS = 30.0
 # A user without any risk signal: the cause is most likely on the platform's side.
 BASELINE: dict[str, float] = {"risk_control": 40, "observation_period": 35, "regulation": 20}
 
+# How long the problem has lasted, for a user without a risk signal (B): a refusal of a few days
+# is most likely a passing fluctuation or a temporary risk-control adjustment (wait a few days
+# to a week); one that lasts a month or more is a suspension while the platform re-evaluates
+# (an observation period: keep using the account normally and wait for the re-evaluation).
+SHORT_SYMPTOM_DAYS, LONG_SYMPTOM_DAYS = 14.0, 30.0
+SYMPTOM_POINTS = 30.0
+
+# A personal cause with at least this score explains the user's problem on its own: the
+# planner asks nothing more (advisor/planner.py). Every yes to a risk fact reaches it; a
+# debt ratio does from just over 50 %; an "I don't know" never does.
+EXPLAINS_POINTS = 50.0
+PLATFORM_SOURCES = frozenset({"none", "symptom_days"})
+
 TOPIC_REASON_FACTOR: dict[str, dict[str, float]] = {
     "cannot_borrow": {"observation_period": 1.2, "risk_control": 1.1, "zero_limit_warning": 1.3},
     "limit_dropped": {"regulation": 1.3, "inactive_account": 1.1},
@@ -70,7 +84,9 @@ REMEDIES: dict[str, tuple[str, ...]] = {
     "overdue": ("repay_on_time", "check_credit_report", "wait_and_retry"),
     "account_security": ("secure_account", "check_account_status", "appeal_support"),
     "high_debt": ("reduce_debt", "spend_rationally", "cash_reserve"),
-    "abnormal_activity": ("check_account_status", "keep_active", "appeal_support"),
+    # Money rushing in and out: have support look at the account (and explain the transfers),
+    # make sure it is not someone else using it, then keep ordinary activity.
+    "abnormal_activity": ("appeal_support", "secure_account", "keep_active", "check_account_status"),
     "multi_loan": ("wait_and_retry", "check_credit_report", "reduce_debt"),
     "credit_report": ("check_credit_report", "wait_and_retry"),
     "inactive_account": ("keep_active", "diversify_usage"),
@@ -178,8 +194,7 @@ def _evidence(topic: str, facts: Facts) -> list[_Points]:
         if points > 0:
             found.append(_Points(rule.reason, rule.fact, state, points))
 
-    days = _number(facts.get("overdue_days"))
-    if states["has_overdue"] == "yes" and days is not None and days >= DECISIVE_OVERDUE_DAYS:
+    if decisive_overdue(facts):
         found.append(_Points("overdue", "overdue_days", "yes", DECISIVE_OVERDUE_BONUS))
         found.append(_Points("credit_report", "overdue_days", "yes", DECISIVE_CREDIT_REPORT_BONUS))
 
@@ -192,9 +207,30 @@ def _evidence(topic: str, facts: Facts) -> list[_Points]:
     signals = sum(state == "yes" for state in states.values()) + int(ratio is not None and ratio > DEBT_HIGH)
     if signals == 0:
         found.extend(_Points(reason, "none", "yes", points) for reason, points in BASELINE.items())
+        lasted = _number(facts.get("symptom_days"))
+        if lasted is not None and lasted <= SHORT_SYMPTOM_DAYS:
+            found.append(_Points("risk_control", "symptom_days", "yes", SYMPTOM_POINTS))
+        elif lasted is not None and lasted >= LONG_SYMPTOM_DAYS:
+            found.append(_Points("observation_period", "symptom_days", "yes", SYMPTOM_POINTS))
     elif signals >= SEVERAL_SIGNALS:
         found.append(_Points("zero_limit_warning", "several_signals", "yes", ZERO_LIMIT_POINTS))
     return found
+
+
+def explains(topic: str, facts: Facts) -> bool:
+    """True when a personal cause in `facts` is strong enough to explain the problem on its own."""
+    _check_topic(topic)
+    personal: dict[str, float] = {}
+    for item in _evidence(topic, facts):
+        if item.source not in PLATFORM_SOURCES and item.state == "yes":
+            personal[item.reason] = personal.get(item.reason, 0.0) + item.points
+    return any(points >= EXPLAINS_POINTS for points in personal.values())
+
+
+def decisive_overdue(facts: Facts) -> bool:
+    """An overdue of DECISIVE_OVERDUE_DAYS or more: it explains the case and outweighs everything."""
+    days = _number(facts.get("overdue_days"))
+    return _bool_states(facts)["has_overdue"] == "yes" and days is not None and days >= DECISIVE_OVERDUE_DAYS
 
 
 def _check_topic(topic: str) -> None:

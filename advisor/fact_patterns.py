@@ -126,6 +126,10 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("has_overdue", True, "拖欠 了|过|NUMLIKE"),
     ("has_overdue", True, "NEG ON_TIME REPAY"),
     ("has_overdue", True, "FORGOT 了? REPAY"),
+    # 「我有蚂蚁借呗的逾期还款记录」「有过信用卡逾期记录」
+    ("has_overdue", True, "有|有过 蚂蚁|蚂蚁借呗|借呗|花呗|信用卡|网贷|贷款? 的? 逾期 还款? 记录"),
+    # 「今天没有还上借呗」: a repayment that did not happen
+    ("has_overdue", True, "NEG 按时? 还上|还进去"),
     # ---- recent_applications
     ("recent_applications", True, "APPLY 了|过? QTY 个? OTHER? LOAN+"),
     ("recent_applications", True, "在? QTY 个? 平台|网贷|网贷平台|app|口子|地方|银行"),
@@ -168,6 +172,10 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("abnormal_transactions", True, "BIG_AMOUNT 多? 的? 转账|进账|转入|转出|入账|汇款|打款|资金"),
     ("abnormal_transactions", True, "陌生人|陌生 人? 给 我? 转钱|转账|打钱|打款|汇款|转"),
     ("abnormal_transactions", True, "不 知道 是? 谁 转|打|汇|转的|打的"),
+    # 「有人往我账户转了十几万」「账户里进了五万」: a large sum in, or out, of the account
+    ("abnormal_transactions", True, "有人|别人|陌生人 往|给|向 我 的? ACCOUNT? 里? 转|打|汇|打款|转账 了? BIG_AMOUNT"),
+    ("abnormal_transactions", True, "ACCOUNT 里? ADV* 进|转进|转入|进来|转出|转走 了 BIG_AMOUNT"),
+    ("abnormal_transactions", True, "转|打|汇 了 BIG_AMOUNT 多? 进来|进|过来|出去|走"),
     ("abnormal_transactions", False, "ADV* NEG ANY* MOD+ 的? TXN?"),
     ("abnormal_transactions", False, "ADV* NEG|NEVER|不 ANY* SHADY"),
     ("abnormal_transactions", False, "TXN ADV* 很|都|一直? 正常"),
@@ -189,6 +197,14 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("security_issue", False, "已|已经 实名 认证?"),
     ("security_issue", False, "实名 信息|认证 ADV* 是? 完整|齐全|完善"),
     ("security_issue", False, "ADV* NEG ANY* 异地|异常 登录|登陆"),
+    # ---- credit_report_issue (not a contract slot: a bad record or an error on the credit report)
+    ("credit_report_issue", True, "征信 ADV* 报告? 上|里? ADV* 有 ANY* 不良|污点|问题|黑 记录|信息?"),
+    ("credit_report_issue", True, "征信 ADV* 很|太|比较|有点? 花|差|不好|黑|烂 了?"),
+    ("credit_report_issue", True, "ADV* 有 ANY* 不良 记录|信用记录|信息"),
+    ("credit_report_issue", True, "征信 ADV* 不太|不怎么|不是很 好"),
+    ("credit_report_issue", True, "征信 报告? 上|里? ADV* 有 错误|错 的? 信息|记录?"),
+    ("credit_report_issue", False, "征信 报告? 上|里? ADV* NEG ANY* 不良|问题|污点 记录?"),
+    ("credit_report_issue", False, "ADV* NEG ANY* 不良 记录|信用记录"),
     # ---- debt_ratio: only the explicit "no debt at all"; ratios come from DEBT_CONTEXT
     ("debt_ratio", 0.0, "ADV* NEG ANY* OTHER? DEBT"),
 ]
@@ -230,7 +246,9 @@ QUESTION_PATTERN: str = (
     r"(?<![不没为])什么|(?<![不没为])啥|可以么|能么"
 )
 
-# A clause that begins with someone else is about them: 「我朋友逾期了」.
+# A clause that begins with someone else is about them (「我朋友逾期了」), unless what they
+# did was to the user (「有人给我转了五万」「有人登录过我的账号」).
 THIRD_PERSON_PATTERN: str = (
     r"^(?:我的?|听说|据说)?(?:朋友|同事|同学|家人|老公|老婆|爸爸|妈妈|爸|妈|父母|亲戚|他|她|别人|有人|人家|网友|室友|哥哥|姐姐|弟弟|妹妹)"
+    r"(?!.*我)"
 )

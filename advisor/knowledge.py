@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from advisor.contract import REASONS, SLOTS, STEPS, TOPICS
+from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS, TOPICS
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 SOURCES = frozenset({"A", "B"})
@@ -118,16 +118,30 @@ def load_diagnosis_config() -> dict[str, Any]:
     _check(isinstance(max_questions, int) and max_questions > 0, "diagnosis.yml", "max_questions must be > 0")
     order = data.get("order")
     _check(isinstance(order, dict), "diagnosis.yml", "'order' mapping is required")
+    recent = data.get(RECENT_EVENTS)
+    _check(isinstance(recent, dict) and _is_text(recent.get("text")) and _is_text(recent.get("reask")),
+           f"diagnosis.yml:{RECENT_EVENTS}", "text and reask are required")
+    options = recent.get("options")
+    _check(isinstance(options, list) and options, f"diagnosis.yml:{RECENT_EVENTS}", "options are required")
+    for option in options:
+        _check(isinstance(option, dict) and option.get("slot") in ALL_BOOL_SLOTS and _is_text(option.get("title")),
+               f"diagnosis.yml:{RECENT_EVENTS}.options", "each option needs a yes/no fact slot and a title")
+    for key in ("none", "unknown"):
+        _check_button(recent.get(key), f"diagnosis.yml:{RECENT_EVENTS}.{key}")
+    option_slots = {option["slot"] for option in options}
     for topic in TOPICS:
-        slots = order.get(topic)
-        _check(
-            isinstance(slots, list) and sorted(slots) == sorted(SLOTS),
-            f"diagnosis.yml:order.{topic}",
-            "must list each contract slot exactly once",
-        )
+        questions = order.get(topic)
+        where = f"diagnosis.yml:order.{topic}"
+        _check(isinstance(questions, list) and questions and questions[0] == "has_overdue", where,
+               "a list starting with has_overdue is required")
+        _check(len(set(questions)) == len(questions) and set(questions) <= set(QUESTIONS), where,
+               f"each question once, from {', '.join(QUESTIONS)}")
+        if topic != "increase_limit":  # raising a limit is not explained by a cause
+            covered = set(questions) | (option_slots if RECENT_EVENTS in questions else set())
+            _check(set(SLOTS) <= covered, where, f"must cover every contract fact: {sorted(set(SLOTS) - covered)}")
     reask = data.get("reask")
     _check(isinstance(reask, dict), "diagnosis.yml", "'reask' mapping is required")
-    for slot in SLOTS:
+    for slot in FACT_SLOTS:
         _check(_is_text(reask.get(slot)), f"diagnosis.yml:reask.{slot}", "text is required")
     texts = data.get("texts")
     _check(isinstance(texts, dict), "diagnosis.yml", "'texts' mapping is required")
@@ -138,8 +152,15 @@ def load_diagnosis_config() -> dict[str, Any]:
         _check_button(button, "diagnosis.yml:texts.topic_buttons")
     questions = data.get("questions")
     _check(isinstance(questions, dict), "diagnosis.yml", "'questions' mapping is required")
-    for slot in SLOTS:
+    for slot in FACT_SLOTS:
         _check_message(questions.get(slot), f"diagnosis.yml:questions.{slot}")
+    understood = data.get("understood")
+    _check(isinstance(understood, dict), "diagnosis.yml", "'understood' mapping is required")
+    for slot in FACT_SLOTS:
+        entry = understood.get(slot)
+        keys = ("true", "false") if slot in ALL_BOOL_SLOTS else ("value",)
+        _check(isinstance(entry, dict) and all(_is_text(entry.get(k)) for k in keys),
+               f"diagnosis.yml:understood.{slot}", f"texts for {', '.join(keys)} are required")
     for slot, rule in (data.get("invalid") or {}).items():
         where = f"diagnosis.yml:invalid.{slot}"
         _check(isinstance(rule, dict) and _is_text(rule.get("text")), where, "text is required")

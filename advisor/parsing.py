@@ -384,6 +384,54 @@ def parse_answer(text: str) -> Optional[str]:
     return None
 
 
+# ---------------------------------------------------------------- how long it has lasted
+
+# 「就这几天」「刚刚」「昨天开始的」: a few days; 「好几个月」: months.
+_RECENT = re.compile(r"刚刚|刚才|今天|昨天|前天|这两天|这几天|前两天|前几天|最近几天|几天|刚开始|才开始")
+_SOME_MONTHS = re.compile(r"(?:好|有)?几个月|好久|很久|很长时间|好长时间")
+RECENT_DAYS, SOME_MONTHS_DAYS = 3.0, 60.0
+
+
+def parse_since(text: str) -> Optional[float]:
+    """How many days something has lasted: 一个多月 → 30, 两周 → 14, 就这几天 → 3, 好几个月 → 60."""
+    days = parse_days(text)
+    if days is not None:
+        return days
+    prepared = _normalized(text)
+    if _SOME_MONTHS.search(prepared):
+        return SOME_MONTHS_DAYS
+    if _RECENT.search(prepared):
+        return RECENT_DAYS
+    return None
+
+
+# ---------------------------------------------------------------- multiple choice
+
+_CHOICE_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# A reply made only of option numbers: 「2」「1 3」「1和3」「选2、4」「第二个」「第一项和第三项」.
+_CHOICE_REPLY = re.compile(r"^(?:我?选|是)?(?:(?:第?[1-9一二两三四五六七八九](?:个|项|条|种)?)(?:[\s,，、和与跟及还有;；/]+|$))+$")
+_CHOICE_ITEM = re.compile(r"第?([1-9一二两三四五六七八九])(?:个|项|条|种)?")
+
+
+def parse_choices(text: str, count: int) -> Optional[list[int]]:
+    """The option numbers (1-based, in order, each once) a reply picks from `count` options.
+
+    None when the reply is not just option numbers, or names one that does not exist.
+    """
+    prepared = _normalized(text).strip("。.!！ ")
+    if not prepared or not _CHOICE_REPLY.match(prepared):
+        return None
+    picked: list[int] = []
+    for match in _CHOICE_ITEM.finditer(prepared):
+        token = match.group(1)
+        number = int(token) if token.isdigit() else _CHOICE_NUMERALS[token]
+        if not 1 <= number <= count:
+            return None
+        if number not in picked:
+            picked.append(number)
+    return picked or None
+
+
 # ---------------------------------------------------------------- facts
 
 

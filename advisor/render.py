@@ -1,8 +1,10 @@
 """Readable Chinese text and follow-up buttons for an advice reply."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from advisor.engine import Advice
-from advisor.knowledge import load_advice_knowledge
+from advisor.knowledge import load_advice_knowledge, load_diagnosis_config
 
 MAX_RENDERED_REASONS = 3
 MAX_FOLLOWUPS = 3
@@ -39,3 +41,25 @@ def followup_buttons(advice: Advice) -> list[dict[str, str]]:
         if button["payload"] not in {b["payload"] for b in buttons}:
             buttons.append({"title": button["title"], "payload": button["payload"]})
     return buttons[:MAX_FOLLOWUPS]
+
+
+def describe_facts(facts: Mapping[str, object]) -> str:
+    """The stated facts as the user can check them: 「近期有过逾期，逾期约4天」 ("" for none)."""
+    templates = load_diagnosis_config()["understood"]
+    said = []
+    for slot, value in facts.items():
+        template = templates.get(slot)
+        if template is None or value is None:
+            continue
+        if isinstance(value, bool):
+            said.append(template["true" if value else "false"])
+        elif isinstance(value, (int, float)):
+            if value == 0 and "zero" in template:
+                said.append(template["zero"])
+            else:
+                said.append(template["value"].format(value=_number(value)))
+    return "，".join(said)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"

@@ -50,9 +50,13 @@ def render_reply(
         texts.extend(lines)
         buttons = [dict(b) for b in message.get("buttons") or [] if isinstance(b, Mapping)]
         if buttons:
-            options.append(render_buttons(buttons, start=len(offered) + 1))
+            start = len(offered) + 1
+            listed = _already_numbered(lines, buttons, start)
+            rest = buttons[len(listed):]
+            if rest:
+                options.append(render_buttons(rest, start=start + len(listed)))
+                lines.append(options[-1])
             offered.extend(buttons)
-            lines.append(options[-1])
         if lines:
             blocks.append("\n".join(lines))
 
@@ -65,6 +69,18 @@ def render_reply(
         body = truncate_text("\n\n".join(texts), body_budget)
         text = f"{body}\n\n{option_text}" if body else option_text
     return RenderedReply(text=truncate_text(text, limit_bytes), buttons=offered)
+
+
+def _already_numbered(lines: List[str], buttons: List[Button], start: int) -> List[Button]:
+    """The leading buttons the text already lists as 「1. 标题」 with the same numbers (the
+    multiple-choice question does): they are still offered for a numeric reply, not listed twice."""
+    text = "\n".join(lines)
+    listed: List[Button] = []
+    for number, button in enumerate(buttons, start):
+        if f"{number}. {_button_title(button)}" not in text:
+            break
+        listed.append(button)
+    return listed
 
 
 def truncate_text(

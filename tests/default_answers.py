@@ -10,4 +10,7 @@ DEFAULT_ANSWERS: Dict[str, str] = {
     "account_inactive": "不是，常用",
     "abnormal_transactions": "没有",
     "security_issue": "没有",
+    "credit_report_issue": "没有",
+    "recent_events": "都没有",
+    "symptom_days": "就这几天",
 }

@@ -159,17 +159,60 @@ def test_correction_clears_the_overdue_length():
 
 
 def test_question_budget_is_respected():
-    asked = ["has_overdue", "debt_ratio", "recent_applications", "abnormal_transactions"]
+    asked = ["has_overdue", "debt_ratio", "recent_applications", "account_inactive", "abnormal_transactions", "security_issue"]
     history = [{"event": "action", "name": "action_start_diagnosis"}] + [
         {"event": "slot", "name": "requested_slot", "value": s} for s in asked]
     facts = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}
-    _, events = validate("abnormal_transactions", "deny", "没有", slots=facts, events=[])
-    # without history the budget is not exhausted: the next slot is asked
-    assert slot_events(events)["requested_slot"] is not None
-    tracker = make_tracker("deny", "没有", {**facts, "requested_slot": "abnormal_transactions", "diagnosis_topic": "cannot_borrow"})
+    _, events = validate("recent_applications", "deny", "没有", slots=facts, events=[])
+    # without history the budget is not exhausted: the next question is asked
+    assert slot_events(events)["requested_slot"] == "recent_events"
+    tracker = make_tracker("deny", "没有", {**facts, "requested_slot": "security_issue", "diagnosis_topic": "cannot_borrow"})
     tracker.events = history + tracker.events
     _, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["requested_slot"] is None
+
+
+CHOICE_FACTS = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}
+
+
+@pytest.mark.parametrize(
+    "intent, text, expected",
+    [
+        ("inform", "2", {"abnormal_transactions": True}),
+        ("inform", "1 3", {"account_inactive": True, "security_issue": True}),
+        ("inform", "第五个", {"credit_report_issue": True}),
+        ("deny", "都没有", {"account_inactive": False, "abnormal_transactions": False, "security_issue": False,
+                          "credit_report_issue": False}),
+        ("deny", "/deny", {"account_inactive": False, "abnormal_transactions": False, "security_issue": False,
+                          "credit_report_issue": False}),
+    ],
+)
+def test_multiple_choice_answers_fill_their_facts(intent, text, expected):
+    _, events = validate("recent_events", intent, text, slots=CHOICE_FACTS, events=[])
+    slots = slot_events(events)
+    assert {k: slots[k] for k in expected} == expected
+    assert slots["recent_events"] == "answered"
+    assert slots["requested_slot"] != "recent_events"
+
+
+def test_a_tapped_option_or_typed_fact_answers_the_multiple_choice():
+    # The entity mapping set the slot in this turn, as a tapped /inform{"security_issue": true} does.
+    _, events = validate("recent_events", "inform", "前几天账号被盗过", slots={**CHOICE_FACTS, "security_issue": True},
+                         events=[{"event": "slot", "name": "security_issue", "value": True}])
+    slots = slot_events(events)
+    assert slots["recent_events"] == "answered" and slots["requested_slot"] is None  # the cause is found
+
+
+def test_dont_know_to_the_multiple_choice_moves_on():
+    _, events = validate("recent_events", "dont_know", "不清楚", slots=CHOICE_FACTS, events=[])
+    slots = slot_events(events)
+    assert "recent_events" in slots["unknown_facts"] and slots["requested_slot"] == "symptom_days"
+
+
+def test_an_unclear_multiple_choice_answer_is_asked_again():
+    messages, events = validate("recent_events", "inform", "嗯嗯", slots=CHOICE_FACTS, events=[])
+    assert slot_events(events)["requested_slot"] == "recent_events"
+    assert any("序号" in m["text"] for m in messages)
 
 
 def test_asked_slots_restart_with_each_diagnosis():
@@ -254,6 +297,11 @@ def test_each_slot_has_a_question_action(slot):
     action = ASK_ACTIONS[slot]()
     assert action.name() == f"action_ask_{slot}" and action.name() in DOMAIN["actions"]
     messages, _ = run(action, make_tracker())
+    if slot == "recent_events":
+        options = load_diagnosis_config()["recent_events"]["options"]
+        assert [b["title"] for b in messages[0]["buttons"]][: len(options)] == [o["title"] for o in options]
+        assert all(f"{n}. " in messages[0]["text"] for n in range(1, len(options) + 1))
+        return
     question = load_diagnosis_config()["questions"][slot]
     assert messages[0]["text"] == question["text"]
     assert [b["payload"] for b in messages[0]["buttons"]] == [b["payload"] for b in question["buttons"]]
@@ -271,3 +319,14 @@ def test_terminal_gets_the_advice_as_text_only():
     tracker.events[0]["input_channel"] = "cmdline"
     messages, _ = run(ActionGiveAdvice(), tracker)
     assert not messages[0].get("custom") and "1." in messages[0]["text"]
+
+
+def test_a_fact_stated_without_a_topic_is_said_back_with_the_topic_buttons():
+    from actions.diagnosis import ActionUpdateAdvice
+
+    tracker = make_tracker("inform", "我借呗逾期了四天", {"has_overdue": True, "overdue_days": 4.0})
+    tracker.latest_message["entities"] = [{"entity": "has_overdue", "value": True},
+                                          {"entity": "overdue_days", "value": 4.0}]
+    messages, _ = run(ActionUpdateAdvice(), tracker)
+    assert messages[0]["text"].startswith("好的，我记下了：近期有过逾期，逾期约4天。")
+    assert {b["payload"] for b in messages[0]["buttons"]} >= {"/ask_cannot_borrow", "/ask_limit_closed"}

@@ -197,3 +197,30 @@ def test_contract_codes_are_used() -> None:
 def test_unknown_topic_is_rejected() -> None:
     with pytest.raises(ValueError):
         rank_advice("weather", {})
+
+
+def test_a_bad_credit_record_alone_leads_with_the_credit_report():
+    advice = rank_advice("cannot_borrow", {"has_overdue": False, "credit_report_issue": True})
+    assert advice.reasons[0] == "credit_report" and advice.steps[0] == "check_credit_report"
+
+
+@pytest.mark.parametrize("days, first, step", [(3.0, "risk_control", "wait_and_retry"),
+                                               (40.0, "observation_period", "keep_active")])
+def test_how_long_a_clean_refusal_lasted_decides_between_platform_causes(days, first, step):
+    advice = rank_advice("cannot_borrow", {"has_overdue": False, "debt_ratio": 10.0, "symptom_days": days})
+    assert advice.reasons[0] == first and step in advice.steps[:2]
+
+
+def test_duration_does_not_outweigh_a_personal_cause():
+    advice = rank_advice("cannot_borrow", {"recent_applications": True, "symptom_days": 3.0})
+    assert advice.reasons[0] == "multi_loan"
+
+
+@pytest.mark.parametrize("facts, explained", [
+    ({"has_overdue": True}, True), ({"debt_ratio": 55.0}, True), ({"debt_ratio": 45.0}, False),
+    ({"security_issue": True}, True), ({"has_overdue": "unknown"}, False), ({"symptom_days": 3.0}, False), ({}, False),
+])
+def test_explains(facts, explained):
+    from advisor.engine import explains
+
+    assert explains("cannot_borrow", facts) is explained

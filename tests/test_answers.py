@@ -64,3 +64,32 @@ def test_check_range(slot, value, ok):
 )
 def test_reconcile_facts(facts, changes):
     assert reconcile_facts(facts) == changes
+
+
+OPTIONS = [{"slot": "account_inactive"}, {"slot": "abnormal_transactions"}, {"slot": "security_issue"},
+           {"slot": "security_issue"}, {"slot": "credit_report_issue"}]
+
+
+@pytest.mark.parametrize(
+    "text, intent, kind, facts",
+    [
+        ("3 4", "inform", "value", {"security_issue": True}),
+        ("以上都没有", "deny", "value", {"account_inactive": False, "abnormal_transactions": False,
+                                      "security_issue": False, "credit_report_issue": False}),
+        ("没有", "deny", "value", {"account_inactive": False, "abnormal_transactions": False,
+                                 "security_issue": False, "credit_report_issue": False}),
+        ("不清楚", "dont_know", "unknown", {}),
+        ("怎么查征信", "ask_credit_report", "interruption", {}),
+        ("有", "affirm", "unclear", {}),  # which one? asked again
+    ],
+)
+def test_interpret_choices(text, intent, kind, facts):
+    from advisor.answers import interpret_choices
+
+    choices = interpret_choices(OPTIONS, text, intent)
+    assert (choices.kind, choices.facts) == (kind, facts)
+
+
+def test_symptom_days_answers_are_durations():
+    assert interpret_answer("symptom_days", "就这几天", "inform") == Answer("value", 3.0)
+    assert interpret_answer("symptom_days", "一个多月了", "inform") == Answer("value", 30.0)

@@ -222,3 +222,25 @@ def test_non_string_gives_none(parse: Callable[[str], object]) -> None:
 )
 def test_is_bare_number(text: str, expected: bool) -> None:
     assert is_bare_number(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text, days",
+    [("就这几天", 3.0), ("刚刚开始的", 3.0), ("昨天开始的", 3.0), ("两周", 14.0), ("一个多月了", 30.0),
+     ("好几个月", 60.0), ("半年了", 180.0), ("不清楚", None), ("", None)],
+)
+def test_parse_since(text, days):
+    from advisor.parsing import parse_since
+
+    assert parse_since(text) == days
+
+
+@pytest.mark.parametrize(
+    "text, picked",
+    [("2", [2]), ("1 3", [1, 3]), ("1和3", [1, 3]), ("选2、4", [2, 4]), ("第二个", [2]), ("第一项和第三项", [1, 3]),
+     ("3，3", [3]), ("7", None), ("2个月", None), ("我账号被盗过", None), ("都没有", None), ("", None)],
+)
+def test_parse_choices(text, picked):
+    from advisor.parsing import parse_choices
+
+    assert parse_choices(text, 5) == picked

@@ -94,3 +94,12 @@ def test_followups_are_valid(topic: str, facts: dict) -> None:
 def test_followups_follow_top_reasons(facts: dict, payload: str) -> None:
     payloads = [button["payload"] for button in followup_buttons(rank_advice("cannot_borrow", facts))]
     assert payload in payloads
+
+
+def test_describe_facts_says_back_what_was_understood():
+    from advisor.render import describe_facts
+
+    assert describe_facts({"has_overdue": True, "overdue_days": 4.0}) == "近期有过逾期，逾期约4天"
+    assert describe_facts({"debt_ratio": 0.0}) == "没有负债"
+    assert describe_facts({"debt_ratio": 62.5, "security_issue": False}) == "每月还款约占收入的62.5%，账户安全没有问题"
+    assert describe_facts({"amount": 30000.0, "has_overdue": None}) == ""

@@ -238,9 +238,28 @@ def test_every_pattern_compiles() -> None:
         assert compile_pattern(pattern)
 
 
-def test_fact_slots_are_contract_slots() -> None:
+def test_fact_slots_are_diagnosis_fact_slots() -> None:
     slots = {slot for slot, _, _ in fact_patterns.FACT_PATTERNS} - {"_none"}
-    assert slots <= set(contract.SLOTS)
+    assert slots <= set(contract.FACT_SLOTS)
+
+
+@pytest.mark.parametrize(
+    "text, facts",
+    [
+        ("我征信有不良记录", {"credit_report_issue": True}),
+        ("征信花了", {"credit_report_issue": True}),
+        ("我的征信不太好", {"credit_report_issue": True}),
+        ("征信上没有不良记录", {"credit_report_issue": False}),
+        ("前几天账号被盗过，刚改了密码", {"security_issue": True}),
+        ("上周有人往我账户转了十几万，又马上转走了", {"abnormal_transactions": True}),
+        ("有人给我转了五万", {"abnormal_transactions": True}),
+        ("有人在别的手机上登录过我的账号", {"security_issue": True}),
+        ("我朋友逾期了", {}),
+        ("我有不良记录吗？为什么借呗关闭了", {}),
+    ],
+)
+def test_rarer_causes_stated_in_a_message(text: str, facts: dict) -> None:
+    assert extract_facts(text) == facts
 
 
 # ---------------------------------------------------------------- component

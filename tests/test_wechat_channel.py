@@ -646,3 +646,16 @@ async def test_api_failure_returns_false(wechat_api: FakeWeChatAPI) -> None:
     finally:
         await client.close()
     assert wechat_api.sent == []
+
+
+def test_options_the_text_already_numbers_are_not_listed_twice_but_still_answer_by_number():
+    from actions.ask import recent_events_entry
+    from advisor.planner import open_options
+    from channels.wechat_format import match_button, render_reply
+
+    entry = recent_events_entry(open_options({}, []))
+    reply = render_reply([{"text": entry["text"], "buttons": entry["buttons"]}])
+    assert reply.text.count("实名认证没完成") == 1
+    assert "回复 6：以上都没有" in reply.text and "回复 1：" not in reply.text
+    assert match_button("2", reply.buttons) == '/inform{"abnormal_transactions": true}'
+    assert match_button("6", reply.buttons) == "/deny"
