@@ -24,6 +24,9 @@ CHINESE_PUNCTUATION_KEPT = frozenset("，！？：；（）")
 
 _WHITESPACE = re.compile(r"\s+")
 _MASKED_NUMBER = re.compile(r"\*{3,}")
+# 「为什么？？？？」「借不出来。。。。。。」: a run of one punctuation mark says no more than one,
+# and hundreds of them would outweigh the words for the classifiers. Two (……, ——) stay.
+_PUNCTUATION_RUN = re.compile(r"([。，,.!！?？~～…、;；:：\-—_=#+])\1{2,}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def normalize_text(text: str) -> str:
     # A run of asterisks stands for a number someone hid (額度***, 159******40, the digit masks
     # of public customer-service data): read it as 「几」, the way Chinese writes "some number".
     cleaned = _MASKED_NUMBER.sub("几", cleaned)
+    cleaned = _PUNCTUATION_RUN.sub(r"\1", cleaned)
     return _fix_typos(cleaned)
 
 

@@ -1,5 +1,6 @@
 """The char-n-gram intent classifier (components/ngram_intent_classifier.py): trained, persisted
-and loaded through Rasa's model storage, deciding when confident and deferring to DIET otherwise."""
+and loaded through Rasa's model storage, deciding when confident and deferring to an earlier classifier
+otherwise, with the sentence encoder's features appended when the pipeline has them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -92,3 +93,44 @@ def test_one_intent_is_not_enough_to_train(storage):
     message = diet_says("你好", "greet", 0.9)
     component.process([message])
     assert message.get("intent") == {"name": "greet", "confidence": 0.9}
+
+
+# --- with the sentence encoder's features --------------------------------------------------
+
+def featurized(messages):
+    from components.sentence_encoder import SentenceEncoderFeaturizer
+
+    SentenceEncoderFeaturizer.create({}, None, None, context()).process(messages)
+    return messages
+
+
+def test_trained_with_embeddings_it_keeps_their_size_and_reads_paraphrases(storage):
+    data = training_data()
+    featurized(data.training_examples)
+    component = NgramIntentClassifier.create(
+        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
+    component.train(data)
+    assert component._model["embedding_dimension"] == 512
+    loaded = NgramIntentClassifier.load(
+        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
+    [message] = featurized([Message(data={"text": "借呗的可用额度下降了"})])
+    loaded.process([message])
+    assert message.get("intent")["name"] == "ask_limit_dropped"
+
+
+def test_a_message_without_the_embedding_is_still_classified(storage):
+    data = training_data()
+    featurized(data.training_examples)
+    component = NgramIntentClassifier.create(
+        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
+    component.train(data)
+    message = Message(data={"text": "您好"})  # no dense features: zeros in their place
+    component.process([message])
+    assert message.get("intent")["name"] == "greet"
+
+
+def test_without_an_embedding_featurizer_configured_only_n_grams_are_used(storage):
+    data = training_data()
+    featurized(data.training_examples)
+    component = trained(storage, embedding_featurizer=None)
+    assert component._model["embedding_dimension"] == 0

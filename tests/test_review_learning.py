@@ -19,9 +19,10 @@ import yaml
 from scripts import review, review_accept
 from scripts.local_bot import BIN, ROOT
 
-# 喘气的 ("someone who breathes"): slang for a human that no training message uses; the bot falls
-# back on it. (The first choice, 「我那借呗是不是凉透了」, the bot learned from richer data.)
-MESSAGE = "换个喘气的来跟我说"
+# 带体温的 ("one with body heat"): slang for a human that no training message uses; the bot reads
+# it as out_of_scope with low confidence. (Earlier choices, 「我那借呗是不是凉透了」 and
+# 「换个喘气的来跟我说」, the bot learned from richer data and the sentence encoder.)
+MESSAGE = "来个带体温的"
 LABEL = "request_human"
 
 
