@@ -69,8 +69,7 @@ test-unit: $(MODEL) $(WEB_DEPS)
 # One evaluation run (the same as `make eval`) serves the thresholds and the report check.
 test-nlu: $(MODEL)
 	$(BIN)/python scripts/evaluate.py --model $(MODEL) --out reports/eval
-	$(BIN)/python scripts/check_quality.py --heldout reports/eval/rasa/heldout/intent_report.json \
-	  --real-phrasing reports/eval/rasa/real_phrasing/intent_report.json
+	$(BIN)/python scripts/check_quality.py --metrics reports/eval/metrics.json
 	$(BIN)/python -m pytest -q -m eval tests/test_eval_report.py
 
 test-core: $(MODEL)

@@ -15,7 +15,8 @@ from scripts.local_bot import ROOT
 from scripts.nlu_overlap import read_nlu_examples
 
 REPORT = ROOT / "reports" / "eval"
-SETS = {"heldout": ROOT / "tests" / "nlu_heldout.yml", "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml"}
+SETS = {"heldout": ROOT / "tests" / "nlu_heldout.yml", "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
+        "unseen": ROOT / "tests" / "nlu_unseen.yml"}
 
 pytestmark = pytest.mark.eval
 
@@ -75,3 +76,10 @@ def test_summary_and_story_results(metrics):
     assert metrics["core"]["stories_correct"] == metrics["core"]["stories_total"] > 0, metrics["core"]["failed_stories"]
     assert f"{metrics['core']['stories_correct']}/{metrics['core']['stories_total']}" in summary
     assert (REPORT / "core.md").exists()
+
+
+def test_parse_time_is_measured_and_reported(metrics):
+    parse = metrics["parse"]
+    assert parse["messages"] == len(read_nlu_examples(SETS["heldout"]))
+    assert 0 < parse["mean_ms"] <= parse["p95_ms"]
+    assert f"**{parse['mean_ms']:.1f} ms**" in (REPORT / "summary.md").read_text(encoding="utf-8")
