@@ -36,6 +36,8 @@ ANSWERS: Dict[str, Tuple[str, str]] = {
     "abnormal_transactions": ("click", "不清楚"),
     "security_issue": ("click", "没有"),
     "account_inactive": ("click", "不清楚"),
+    "recent_events": ("click", "以上都没有"),
+    "symptom_days": ("click", "就这几天"),
 }
 HTML_INPUT = "<img src=x onerror=alert(1)>"
 
@@ -78,6 +80,8 @@ def question_texts() -> List[Tuple[str, str]]:
     diagnosis = yaml.safe_load((ROOT / "knowledge" / "diagnosis.yml").read_text(encoding="utf-8")) or {}
     for slot, question in (diagnosis.get("questions") or {}).items():
         found.append((slot, question["text"] if isinstance(question, dict) else question))
+    recent = diagnosis.get("recent_events") or {}
+    found += [("recent_events", recent["text"]), ("recent_events", recent["reask"])]
     for section in ("reask", "invalid"):
         for slot, entry in (diagnosis.get(section) or {}).items():
             found.append((slot, entry["text"] if isinstance(entry, dict) else entry))
