@@ -20,9 +20,11 @@ from scripts import review, review_accept
 from scripts.local_bot import BIN, ROOT
 
 # 带体温的 ("one with body heat"): slang for a human that no training message uses; the bot reads
-# it as out_of_scope with low confidence. (Earlier choices, 「我那借呗是不是凉透了」 and
-# 「换个喘气的来跟我说」, the bot learned from richer data and the sentence encoder.)
+# it as out_of_scope. The user then corrects it, which is what puts it in front of the reviewer
+# however confident the bot was. (Earlier choices, 「我那借呗是不是凉透了」 and 「换个喘气的来跟我
+# 说」, came out by low confidence until richer data and the sentence encoder taught them.)
 MESSAGE = "来个带体温的"
+CORRECTION = "不是，我是说我要找人工客服"
 LABEL = "request_human"
 
 
@@ -49,6 +51,7 @@ def retrain_nlu(data: Path, out: Path) -> Path:
 def test_a_message_wrong_in_a_live_conversation_is_understood_after_review_and_retraining(bot, tmp_path):
     sender = f"learn-{uuid.uuid4().hex[:10]}"
     bot.send(sender, MESSAGE)
+    bot.send(sender, CORRECTION)
 
     # 1. make review finds it in the running bot's tracker store, with what the bot made of it
     candidates_file = tmp_path / "candidates.yml"
