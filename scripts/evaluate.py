@@ -6,9 +6,9 @@ Steps, each announced as it starts:
 2. `rasa test nlu` on each test set: held-out (tests/nlu_heldout.yml), real phrasing
    (tests/nlu_real_phrasing.yml) and never-seen real phrasing (tests/nlu_unseen.yml);
 3. `rasa test core --stories tests/test_stories.yml`;
-4. the char-n-gram baselines (scripts/baseline.py: the plain one of the target, and the tuned
+4. the NLU parse time per message (held-out set, in this process);
+5. the char-n-gram baselines (scripts/baseline.py: the plain one of the target, and the tuned
    one for comparison) on every set;
-5. the NLU parse time per message (held-out set, in this process);
 6. the report: summary.md (read it first), per_intent.md and per_intent.csv (precision, recall,
    F1 and support per intent, bot and plain baseline side by side), confusion_<set>.png,
    confused_pairs.md (the most confused intent pairs with example messages), core.md, and
@@ -413,19 +413,20 @@ def main(argv: list[str] | None = None) -> int:
     core = core_summary(out / "core")
     done(started, f": {core.get('stories_correct')}/{core.get('stories_total')} stories" if core["available"] else f" (exit {code})")
 
-    started = step(number + 1, "baselines: char 1-3-gram TF-IDF + logistic regression, plain and tuned")
+    started = step(number + 1, "NLU parse time per message (held-out set)")
+    # Before the baselines: their training leaves BLAS threads spinning that slow this process.
+    from scripts.nlu_overlap import read_nlu_examples
+
+    parse_figures = measure_parse(model, [e.text for e in read_nlu_examples(TEST_SETS["heldout"])])
+    done(started, f": mean {parse_figures['mean_ms']:.1f} ms")
+
+    started = step(number + 2, "baselines: char 1-3-gram TF-IDF + logistic regression, plain and tuned")
     from scripts.baseline import run as run_baseline
 
     baseline, tuned = run_baseline(TEST_SETS, "plain"), run_baseline(TEST_SETS, "tuned")
     for name in results:
         results[name]["baseline"], results[name]["tuned_baseline"] = baseline[name], tuned[name]
     done(started, ": " + ", ".join(f"{n} {b['accuracy']:.3f} / {tuned[n]['accuracy']:.3f}" for n, b in baseline.items()))
-
-    started = step(number + 2, "NLU parse time per message (held-out set)")
-    from scripts.nlu_overlap import read_nlu_examples
-
-    parse_figures = measure_parse(model, [e.text for e in read_nlu_examples(TEST_SETS["heldout"])])
-    done(started, f": mean {parse_figures['mean_ms']:.1f} ms")
 
     started = step(number + 3, "writing the report")
     font = cjk_font()
