@@ -260,25 +260,11 @@ def write_core(out: Path, core: dict[str, Any]) -> None:
 
 
 def measure_parse(model: Path, texts: list[str]) -> dict[str, float]:
-    """Mean and p95 milliseconds of `Agent.parse_message` per message, after one warm-up."""
-    import asyncio
+    """Mean and p95 milliseconds of `Agent.parse_message` per message (scripts/bench.py)."""
+    from scripts.bench import bench_parse, percentile
 
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-
-    async def run() -> list[float]:
-        await agent.parse_message(texts[0])
-        timings = []
-        for text in texts:
-            started = time.perf_counter()
-            await agent.parse_message(text)
-            timings.append((time.perf_counter() - started) * 1000)
-        return timings
-
-    timings = sorted(asyncio.run(run()))
-    return {"messages": len(timings), "mean_ms": sum(timings) / len(timings),
-            "p95_ms": timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]}
+    timings = bench_parse(texts, model)
+    return {"messages": len(timings), "mean_ms": sum(timings) / len(timings), "p95_ms": percentile(timings, 0.95)}
 
 
 def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str, Any], model: Path,

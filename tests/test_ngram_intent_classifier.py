@@ -104,12 +104,17 @@ def featurized(messages):
     return messages
 
 
-def test_trained_with_embeddings_it_keeps_their_size_and_reads_paraphrases(storage):
+def trained_with_embeddings(storage) -> NgramIntentClassifier:
     data = training_data()
     featurized(data.training_examples)
     component = NgramIntentClassifier.create(
         {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
     component.train(data)
+    return component
+
+
+def test_trained_with_embeddings_it_keeps_their_size_and_reads_paraphrases(storage):
+    component = trained_with_embeddings(storage)
     assert component._model["embedding_dimension"] == 512
     loaded = NgramIntentClassifier.load(
         {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
@@ -119,11 +124,7 @@ def test_trained_with_embeddings_it_keeps_their_size_and_reads_paraphrases(stora
 
 
 def test_a_message_without_the_embedding_is_still_classified(storage):
-    data = training_data()
-    featurized(data.training_examples)
-    component = NgramIntentClassifier.create(
-        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
-    component.train(data)
+    component = trained_with_embeddings(storage)
     message = Message(data={"text": "您好"})  # no dense features: zeros in their place
     component.process([message])
     assert message.get("intent")["name"] == "greet"
