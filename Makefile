@@ -13,6 +13,13 @@ PYTHON  ?= $(shell command -v python3.10 2>/dev/null || ls "$$(pyenv root 2>/dev
 ACTION_PORT ?= 5055
 WEB_DEPS    := web/node_modules/.package-lock.json
 RASA_PORT   ?= 5005
+# Everything listens on loopback unless told otherwise: RASA_INTERFACE=0.0.0.0 exposes the bot
+# (and ACTION_SERVER_HOST the action server) on purpose.
+RASA_INTERFACE ?= 127.0.0.1
+# The action server answers only this secret's holder (actions/server.py); Rasa sends it
+# (endpoints.yml). Made once, mode 0600, in var/action_secret; set it to use your own.
+ACTION_SERVER_SECRET ?= $(shell mkdir -p var && umask 077 && { test -s var/action_secret || od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > var/action_secret; } && cat var/action_secret)
+export ACTION_SERVER_SECRET
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -50,14 +57,17 @@ var/endpoints.yml: endpoints.yml FORCE
 	@sed 's#localhost:5055#localhost:$(ACTION_PORT)#' endpoints.yml > $@
 
 chat: $(MODEL) var/endpoints.yml
-	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa shell --model $(MODEL) --port $(RASA_PORT) --endpoints var/endpoints.yml
+	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa shell --model $(MODEL) --port $(RASA_PORT) \
+	  --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed.
 run: $(MODEL) var/endpoints.yml
-	@token="$${RASA_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')}"; \
-	echo "HTTP API token: $$token"; \
+	@token="$${RASA_TOKEN:-}"; \
+	if [ -z "$$token" ]; then token="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
+	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$token"; fi; \
 	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) \
+	  --interface $(RASA_INTERFACE) \
 	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
 validate: $(STAMP)
@@ -107,7 +117,8 @@ web: $(MODEL) web-build var/endpoints.yml
 	$(BIN)/python scripts/build_web.py --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
 	scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
-	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
+	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
+	  --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
 
 # Debian's Chromium, CJK and emoji fonts for the browser test (Playwright cannot download a browser here).
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji

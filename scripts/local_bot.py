@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "jiebei.tar.gz"
@@ -73,16 +72,22 @@ class Bot:
 
 
 def endpoints_for(action_port: int, tracker_db: Path) -> str:
-    """The project's endpoints.yml with the action server on `action_port` and its own SQLite file."""
-    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    if config.get("tracker_store", {}).get("dialect") == "sqlite":
-        config["tracker_store"]["db"] = str(tracker_db)
-    return yaml.safe_dump(config, allow_unicode=True)
+    """The project's endpoints.yml with the action server on `action_port` and its own SQLite file.
+
+    Edited as text, so that ${ACTION_SERVER_SECRET} stays for Rasa to expand."""
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    text = text.replace("http://localhost:5055/webhook", f"http://127.0.0.1:{action_port}/webhook")
+    return text.replace('db: "var/tracker.db"', f"db: {json.dumps(str(tracker_db))}")
+
+
+# The action servers and Rasa this process starts share this secret (actions/server.py): the
+# one the Makefile exports, or one of their own.
+LOCAL_ACTION_SECRET = os.environ.get("ACTION_SERVER_SECRET") or secrets.token_hex(16)
 
 
 def _env(extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
+    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+            "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -100,7 +105,7 @@ def action_server(workdir: Path, port: int, extra_env: Optional[Dict[str, str]] 
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
         cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
@@ -126,7 +131,7 @@ def rasa_server(
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db"), encoding="utf-8")
     log = workdir / f"rasa-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
          "--enable-api", "--auth-token", token, "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
         cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,

@@ -235,11 +235,15 @@ class Cluster:
 
     def _secrets(self) -> Dict[str, str]:
         path = self.base / "secrets.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        values = {"db_password": secrets.token_urlsafe(18), "redis_password": secrets.token_urlsafe(18)}
-        path.write_text(json.dumps(values))
-        path.chmod(0o600)
+        values = json.loads(path.read_text()) if path.exists() else {}
+        wanted = ("db_password", "redis_password", "action_secret")
+        if all(key in values for key in wanted):
+            return values
+        values = {key: values.get(key) or secrets.token_urlsafe(18) for key in wanted}
+        # Created with its mode: never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(values))
         return values
 
     def save_state(self) -> None:
@@ -472,12 +476,13 @@ class Cluster:
     def _env(self) -> Dict[str, str]:
         return {
             **os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "SANIC_HOST": "127.0.0.1",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "ACTION_SERVER_HOST": "127.0.0.1",
+            "ACTION_SERVER_SECRET": self._secrets()["action_secret"],
         }
 
     def _start_action_server(self, index: int) -> None:
         port = self.ports[f"actions-{index}"]
-        process = self._spawn(f"actions-{index}", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        process = self._spawn(f"actions-{index}", [str(BIN / "python"), "-m", "actions.server",
                                                    "--port", str(port)], self._env(), marker=f"--port {port}")
         wait_until_up(f"http://127.0.0.1:{port}/health", process, self.log_dir / f"actions-{index}.log")
 
