@@ -13,26 +13,38 @@ message back; 〔〕 brackets are not something users type, so they stay recogni
 kind                  placeholder
 ====================  ============
 ``phone``             〔手机号〕
+``landline``          〔电话号〕
+``qq``                〔QQ号〕
 ``id_card``           〔身份证号〕
 ``bank_card``         〔银行卡号〕
 ``email``             〔邮箱〕
 ====================  ============
+
+The whole message is masked before it is cut to its length limit, so a number on the cut
+is masked whole. Sender ids that carry PII are replaced by a stable pseudonym
+(:func:`safe_sender`), and client metadata is masked and bounded (:func:`clean_metadata`).
 
 Button payloads (texts starting with ``/``) are left as they are by
 :func:`check_input`, but still masked: anyone can type ``/inform{"phone": ...}``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, FrozenSet, Literal, Optional, Tuple
+from typing import Callable, FrozenSet, List, Literal, Optional, Tuple
 
-PHONE, ID_CARD, BANK_CARD, EMAIL = "phone", "id_card", "bank_card", "email"
+PHONE, LANDLINE, QQ, ID_CARD, BANK_CARD, EMAIL = (
+    "phone", "landline", "qq", "id_card", "bank_card", "email",
+)
 PLACEHOLDERS = {
     PHONE: "〔手机号〕",
+    LANDLINE: "〔电话号〕",
+    QQ: "〔QQ号〕",
     ID_CARD: "〔身份证号〕",
     BANK_CARD: "〔银行卡号〕",
     EMAIL: "〔邮箱〕",
@@ -52,60 +64,153 @@ MAX_SENDERS = 50_000
 MAX_SENDER_CHARS = 128
 
 # --- PII masking -------------------------------------------------------------------------
+#
+# Detection runs on a copy of the text folded one character for one, so match positions
+# map back to the original: full-width ASCII (１３８, ＠, －) and the ideographic space to
+# ASCII, every other decimal digit (٣, ३, ①) and the spelled-out digits (一三八, 幺三八) to
+# 0-9, 。 and ｡ to ".". Numbers are then read as runs of digit groups joined by short
+# separators (spaces, newlines, dots, dashes of any kind, _ / \ ( )), and a run (or its
+# longest leading part) is masked when its digits and grouping are those of a mobile or
+# landline number, an ID or a bank card. Amounts, day counts, dates and years
+# (30000, 3万, 逾期15天, 2024/03/15) never have those shapes.
 
-# Full-width ASCII (１３８, ＠, －) and the ideographic space fold to ASCII one character
-# for one, so the patterns can stay ASCII and match positions map back to the original.
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
+_FOLD.update({ord(c): ord(d) for c, d in zip("零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899")})
+_FOLD.update({ord("。"): ord("."), ord("｡"): ord(".")})
 
-_NO_DIGIT_BEFORE, _NO_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
-_SEP = r"[ \-]"
-_DATE = r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 
-# Order matters: each rule sees the text with earlier matches already replaced, and the
-# digit lookarounds keep a rule from taking part of a longer digit run. ID numbers start
-# with a province code (1-8); other 18-digit runs are taken as bank cards.
-_RULES: Tuple[Tuple[str, re.Pattern[str]], ...] = (
-    (EMAIL, re.compile(
-        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
-    )),
-    (ID_CARD, re.compile(
-        _NO_DIGIT_BEFORE
-        + rf"(?:[1-8][0-9]{{16}}[0-9Xx]|[1-8][0-9]{{14}}|[1-8][0-9]{{5}}{_SEP}{_DATE}{_SEP}[0-9]{{3}}[0-9Xx])"
-        + _NO_DIGIT_AFTER
-    )),
-    (BANK_CARD, re.compile(
-        _NO_DIGIT_BEFORE
-        + rf"(?:[0-9]{{16,19}}|[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}?[0-9]{{1,3}})?)"
-        + _NO_DIGIT_AFTER
-    )),
-    (PHONE, re.compile(
-        _NO_DIGIT_BEFORE
-        + rf"(?:(?:\+|00)?86{_SEP}?|\(\+?86\){_SEP}?)?1[3-9][0-9](?:{_SEP}?[0-9]{{4}}){{2}}"
-        + _NO_DIGIT_AFTER
-    )),
+def _fold(text: str) -> str:
+    folded = text.translate(_FOLD)
+    if folded.isascii():
+        return folded
+    chars = list(folded)
+    for index, char in enumerate(chars):
+        if not char.isascii():
+            value = unicodedata.digit(char, None)
+            if value is not None:
+                chars[index] = str(value)
+    return "".join(chars)
+
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+"
+    r"(?:@|\s*(?:\(at\)|\[at\]|\{at\}|（at）|【at】)\s*)"
+    r"[A-Za-z0-9\-]+(?:(?:\.|\s*(?:\(dot\)|\[dot\])\s*)[A-Za-z0-9\-]+)*"
+    r"(?:\.|\s*(?:\(dot\)|\[dot\])\s*)[A-Za-z]{2,}(?![A-Za-z])",
+    re.IGNORECASE,
 )
+# A digit group, and what may join two groups of one number.
+_GROUP = re.compile(r"[0-9]+(?:[Xx](?![A-Za-z0-9]))?")
+_JOIN = re.compile(r"[ \n\u00a0]{0,3}[\-\u2010-\u2015\u2212_/\\.·・()（）]?[ \n\u00a0]{0,3}")
+# Words after which a shorter number is still a contact: QQ numbers, local landlines.
+_QQ_BEFORE = re.compile(r"(?:qq|扣扣|企鹅)(?:号码|号)?\s*(?:是|为|:|：)?\s*[(（]?$", re.IGNORECASE)
+_LANDLINE_BEFORE = re.compile(r"(?:座机|固话|电话|致电|联系方式)(?:号码|号)?\s*(?:是|为|:|：)?\s*[(（]?$")
+_DATE = re.compile(r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$")
+_ID_GROUPINGS = {(6, 8, 4), (6, 4, 4, 4), (6, 12), (6, 8, 3, 1), (6, 6, 3), (6, 9)}
+
+
+def _all_at_least_3(lengths: Tuple[int, ...]) -> bool:
+    return all(length >= 3 for length in lengths)
+
+
+def _number_kind(groups: Tuple[str, ...], context: str) -> Optional[str]:
+    """The kind of PII the digit groups of one number are, if any."""
+    digits = "".join(groups)
+    lengths = tuple(len(group) for group in groups)
+    single = len(groups) == 1
+    if "x" in digits[:-1].lower():
+        return None
+    if len(digits) in (15, 18) and digits[0] in "12345678" and digits[:-1].isdigit():
+        if len(digits) == 15 and not digits.isdigit():
+            return None
+        if single or (lengths in _ID_GROUPINGS and _DATE.match(
+            ("19" + digits[6:12]) if len(digits) == 15 else digits[6:14]
+        )):
+            return ID_CARD
+    if not digits.isdigit():
+        return None
+    if 16 <= len(digits) <= 19 and (
+        single
+        or (len(groups) >= 4 and all(n == 4 for n in lengths[:-1]) and lengths[-1] <= 4)
+        or (len(groups) == 2 and lengths[0] in (4, 6))
+    ):
+        return BANK_CARD
+    rest, rest_lengths = digits, lengths
+    if not single and groups[0] in ("86", "0086"):
+        rest, rest_lengths = digits[len(groups[0]):], lengths[1:]
+    elif single and len(digits) in (13, 15) and digits.startswith(("86", "0086")):
+        rest = digits[len(digits) - 11:]
+    if re.fullmatch(r"1[3-9][0-9]{9}", rest) and (len(rest_lengths) == 1 or _all_at_least_3(rest_lengths)):
+        return PHONE
+    if re.fullmatch(r"0[1-9][0-9]{8,10}", digits) and (single or (
+        _all_at_least_3(lengths) and lengths[0] in (3, 4)
+    )):
+        return LANDLINE
+    if _QQ_BEFORE.search(context) and 5 <= len(digits) <= 11 and digits[0] != "0":
+        return QQ
+    if _LANDLINE_BEFORE.search(context) and 7 <= len(digits) <= 8 and digits[0] != "0":
+        return LANDLINE
+    return None
+
+
+def _digit_runs(folded: str) -> List[List[Tuple[int, int]]]:
+    """The spans of the digit groups of every number in the text, number by number."""
+    runs: List[List[Tuple[int, int]]] = []
+    position = 0
+    while (match := _GROUP.search(folded, position)) is not None:
+        if match.start() > 0 and folded[match.start() - 1].isdigit():
+            position = match.end()
+            continue
+        run = [match.span()]
+        while True:
+            join = _JOIN.match(folded, run[-1][1])
+            following = _GROUP.match(folded, join.end()) if join and join.end() > run[-1][1] else None
+            if following is None or folded[run[-1][1] - 1] in "Xx":
+                break
+            run.append(following.span())
+        runs.append(run)
+        position = run[-1][1]
+    return runs
 
 
 def mask_pii(text: str) -> Tuple[str, set[str]]:
-    """Replaces phone, ID card, bank card numbers and e-mail addresses by placeholders.
+    """Replaces contact and account numbers and e-mail addresses by placeholders.
 
-    Returns the masked text and the kinds that were found. Amounts, day counts and
-    years (30000, 3万, 逾期15天, 2024年) are too short for any pattern.
+    Returns the masked text and the kinds that were found.
     """
-    folded = text.translate(_FOLD)
-    found: set[str] = set()
-    for kind, pattern in _RULES:
-        pieces_original, pieces_folded, end = [], [], 0
-        for match in pattern.finditer(folded):
-            pieces_original += [text[end:match.start()], PLACEHOLDERS[kind]]
-            pieces_folded += [folded[end:match.start()], PLACEHOLDERS[kind]]
-            end = match.end()
-        if end:
-            found.add(kind)
-            text = "".join(pieces_original) + text[end:]
-            folded = "".join(pieces_folded) + folded[end:]
-    return text, found
+    folded = _fold(text)
+    spans: List[Tuple[int, int, str]] = [(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(folded)]
+    taken = [False] * len(folded)
+    for start, end, _ in spans:
+        taken[start:end] = [True] * (end - start)
+    for run in _digit_runs(folded):
+        run = [span for span in run if not taken[span[0]]]
+        first = 0
+        while first < len(run):
+            # The longest grouping of any kind is five groups (+86 138 1234 5678, cards).
+            for last in range(min(len(run), first + 5), first, -1):
+                start, end = run[first][0], run[last - 1][1]
+                groups = tuple(folded[a:b] for a, b in run[first:last])
+                kind = _number_kind(groups, folded[max(0, start - 12):start])
+                if kind is not None:
+                    if start > 0 and folded[start - 1] in "+(（":
+                        start -= 1
+                        if start > 0 and folded[start - 1] in "(（" and folded[start] == "+":
+                            start -= 1
+                    spans.append((start, end, kind))
+                    first = last
+                    break
+            else:
+                first += 1
+    pieces, end, found = [], 0, set()
+    for start, stop, kind in sorted(spans):
+        if start < end:
+            continue
+        pieces += [text[end:start], PLACEHOLDERS[kind]]
+        end = stop
+        found.add(kind)
+    return "".join(pieces) + text[end:], found
 
 
 # --- input checks --------------------------------------------------------------------------
@@ -123,7 +228,8 @@ _INVISIBLE = re.compile(
 @dataclass(frozen=True)
 class Verdict:
     kind: Kind
-    text: str  # cleaned; for "too_long" the first max_chars characters
+    text: str  # cleaned and PII-masked; for "too_long" the first max_chars characters
+    masked: FrozenSet[str] = frozenset()
 
 
 def clean_text(text: str) -> str:
@@ -137,23 +243,57 @@ def has_text(text: str) -> bool:
     return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
-def check_input(
-    text: str, max_chars: int = MAX_CHARS, max_payload_chars: int = MAX_PAYLOAD_CHARS
-) -> Verdict:
-    """Classifies a message: empty, no text (emoji / punctuation only), too long, or ok.
+_PAYLOAD = re.compile(r"/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?", re.DOTALL)
+# Masking looks a little past the cut, so a number that straddles it is masked whole.
+_MASK_MARGIN = 64
 
-    Button payloads ("/affirm", '/inform{"x":1}') up to ``max_payload_chars`` come back
-    as they are; a longer one is treated like any long text.
+
+def is_button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> bool:
+    """``/intent`` or ``/intent{...JSON object...}``, with the intent among ``intents``
+    (any well-formed name when None)."""
+    match = _PAYLOAD.fullmatch(text)
+    if match is None or (intents is not None and match.group(1) not in intents):
+        return False
+    if match.group(2) is None:
+        return True
+    try:
+        return isinstance(json.loads(match.group(2)), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def check_input(
+    text: str,
+    max_chars: int = MAX_CHARS,
+    max_payload_chars: int = MAX_PAYLOAD_CHARS,
+    payload_intents: Optional[FrozenSet[str]] = None,
+) -> Verdict:
+    """Classifies a message (empty, no text: emoji / punctuation only, too long, or ok)
+    and gives its text cleaned, PII-masked and cut to ``max_chars``.
+
+    A button payload ("/affirm", '/inform{"x":1}') of a known intent, up to
+    ``max_payload_chars``, keeps its form (masked all the same: anyone can type
+    ``/inform{"phone": ...}``). Any other text starting with "/" loses its slashes and
+    is read as an ordinary message, so it is cut like one and Rasa never sees it as an
+    intent it does not know.
     """
     cleaned = clean_text(text)
     if not cleaned:
         return Verdict("empty", "")
-    if cleaned.startswith("/") and len(cleaned) <= max_payload_chars:
-        return Verdict("ok", cleaned)
-    kept = cleaned[:max_chars].rstrip()
+    if cleaned.startswith("/"):
+        if len(cleaned) <= max_payload_chars and is_button_payload(cleaned, payload_intents):
+            masked, kinds = mask_pii(cleaned)
+            return Verdict("ok", masked, frozenset(kinds))
+        cleaned = cleaned.lstrip("/ ")
+    masked, kinds = mask_pii(cleaned[: max_chars + _MASK_MARGIN])
+    kept = masked[:max_chars]
+    if kept.rfind("〔") > kept.rfind("〕"):  # a placeholder cut in half
+        kept = kept[: kept.rfind("〔")]
+    kept = kept.rstrip()
     if not has_text(kept):
         return Verdict("no_text", "")
-    return Verdict("too_long" if len(cleaned) > max_chars else "ok", kept)
+    too_long = len(cleaned) > max_chars and len(masked) > len(kept)
+    return Verdict("too_long" if too_long else "ok", kept, frozenset(kinds))
 
 
 # --- per-sender state ------------------------------------------------------------------------
@@ -231,6 +371,47 @@ def valid_sender(value: object, max_chars: int = MAX_SENDER_CHARS) -> Optional[s
     return sender
 
 
+def safe_sender(sender: str) -> str:
+    """The sender id, or a stable pseudonym for one that carries PII (a phone number used as
+    a session id would otherwise be the key of the stored conversation)."""
+    if not mask_pii(sender)[1]:
+        return sender
+    return "anon-" + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:24]
+
+
+MAX_METADATA_BYTES = 2048
+_MAX_METADATA_DEPTH = 4
+
+
+def clean_metadata(metadata: object, max_bytes: int = MAX_METADATA_BYTES) -> dict:
+    """Client metadata as it may be stored: a JSON object of at most ``max_bytes`` and
+    ``_MAX_METADATA_DEPTH`` levels, every string (keys too) PII-masked; else empty.
+
+    Rasa keeps metadata in the tracker and sends it to the action server with every event,
+    so an unbounded one would be copied again on every turn."""
+    if not isinstance(metadata, dict):
+        return {}
+    try:
+        if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > max_bytes:
+            return {}
+    except (TypeError, ValueError, RecursionError):
+        return {}
+
+    def clean(value: object, depth: int) -> object:
+        if isinstance(value, str):
+            return mask_pii(clean_text(value))[0]
+        if isinstance(value, dict):
+            if depth >= _MAX_METADATA_DEPTH:
+                return {}
+            return {str(clean(str(k), depth)): clean(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v, depth + 1) for v in value] if depth < _MAX_METADATA_DEPTH else []
+        return value
+
+    cleaned = clean(metadata, 0)
+    return cleaned if isinstance(cleaned, dict) else {}
+
+
 # --- the decision ------------------------------------------------------------------------------
 
 
@@ -251,22 +432,22 @@ def guard_message(
     pii_notices: PiiNoticeTracker,
     max_chars: int = MAX_CHARS,
     max_payload_chars: int = MAX_PAYLOAD_CHARS,
+    payload_intents: Optional[FrozenSet[str]] = None,
 ) -> GuardDecision:
     # Every message costs a token, empty ones too: a flood is refused before any work.
     if not limiter.allow(sender):
         return GuardDecision(reply=RATE_LIMITED)
-    verdict = check_input(text or "", max_chars, max_payload_chars)
+    verdict = check_input(text or "", max_chars, max_payload_chars, payload_intents)
     if verdict.kind == "empty":
         return GuardDecision(reply=EMPTY)
     if verdict.kind == "no_text":
         return GuardDecision(reply=NO_TEXT)
-    masked, kinds = mask_pii(verdict.text)
     notices: Tuple[str, ...] = ()
-    if kinds and pii_notices.should_warn(sender):
+    if verdict.masked and pii_notices.should_warn(sender):
         notices += (PII_NOTICE,)
     if verdict.kind == "too_long":
         notices += (TOO_LONG,)
-    return GuardDecision(text=masked, notices=notices, masked=frozenset(kinds))
+    return GuardDecision(text=verdict.text, notices=notices, masked=verdict.masked)
 
 
 @dataclass(frozen=True)
@@ -282,9 +463,13 @@ class Guard:
     """One channel's guard: its limits and per-sender state."""
 
     def __init__(
-        self, limits: GuardLimits = GuardLimits(), clock: Callable[[], float] = time.monotonic
+        self,
+        limits: GuardLimits = GuardLimits(),
+        clock: Callable[[], float] = time.monotonic,
+        payload_intents: Optional[FrozenSet[str]] = None,
     ) -> None:
         self.limits = limits
+        self.payload_intents = payload_intents
         self.limiter = RateLimiter(limits.burst, limits.refill_per_s, limits.max_senders, clock)
         self.pii_notices = PiiNoticeTracker(limits.max_senders)
 
@@ -296,4 +481,5 @@ class Guard:
             self.pii_notices,
             self.limits.max_chars,
             self.limits.max_payload_chars,
+            self.payload_intents,
         )

@@ -1,16 +1,19 @@
-"""Cached loader for the guard's replies in ``knowledge/guard.yml``."""
+"""Cached loaders for what the guard reads from files: its replies (``knowledge/guard.yml``)
+and the intents a button payload may name (``domain.yml``)."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import FrozenSet, Mapping
 
 import yaml
 
 from channels.guard import MAX_CHARS, TEXT_KEYS
 
-GUARD_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "guard.yml"
+ROOT = Path(__file__).resolve().parent.parent
+GUARD_FILE = ROOT / "knowledge" / "guard.yml"
+DOMAIN_FILE = ROOT / "domain.yml"
 
 
 class GuardTextError(ValueError):
@@ -34,3 +37,14 @@ def load_guard_texts() -> Mapping[str, str]:
 
 def guard_text(key: str, max_chars: int = MAX_CHARS) -> str:
     return load_guard_texts()[key].replace("{max_chars}", str(max_chars))
+
+
+@lru_cache(maxsize=None)
+def load_payload_intents() -> FrozenSet[str]:
+    """The domain's intents and Rasa's default ones: the only names a "/intent" payload may
+    have (any other text starting with "/" is read as an ordinary message)."""
+    from rasa.shared.core.constants import DEFAULT_INTENTS
+
+    data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")) or {}
+    names = [next(iter(item)) if isinstance(item, dict) else item for item in data.get("intents", [])]
+    return frozenset(str(name) for name in names) | frozenset(DEFAULT_INTENTS)

@@ -10,7 +10,9 @@ with ``?stream=true``) as ``rasa.core.channels.rest.RestInput``. In addition:
 - a body over ``max_body_bytes`` gets 413, malformed JSON or fields of the wrong type 400,
   both with a JSON error and without a traceback;
 - a message the bot does not answer at all gets the "busy" text instead of silence;
-- message texts are never logged.
+- message texts are never logged;
+- a sender id that carries PII is replaced by a pseudonym, and ``metadata`` is masked and
+  bounded (channels/guard.py) before Rasa stores it.
 
 Enable it in ``credentials.yml`` instead of ``rest:``::
 
@@ -33,7 +35,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from rasa.shared.constants import DEFAULT_SENDER_ID
 
-from channels.guard import Guard, GuardDecision, valid_sender
+from channels.guard import Guard, GuardDecision, clean_metadata, safe_sender, valid_sender
+from channels.guard_texts import load_payload_intents
 from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
 
@@ -60,7 +63,7 @@ class GuardedRestInput(RestInput):
         return cls(max_body_bytes=int(credentials.get("max_body_bytes") or MAX_BODY_BYTES))
 
     def __init__(self, guard: Optional[Guard] = None, max_body_bytes: int = MAX_BODY_BYTES) -> None:
-        self.guard = guard or Guard()
+        self.guard = guard or Guard(payload_intents=load_payload_intents())
         self.max_body_bytes = max_body_bytes
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -109,6 +112,7 @@ class GuardedRestInput(RestInput):
         sender = DEFAULT_SENDER_ID if raw_sender is None else valid_sender(raw_sender)
         if sender is None:
             raise BadRequest("sender must be a short string")
+        sender = safe_sender(sender)
         text = data.get("message")
         if text is not None and not isinstance(text, str):
             raise BadRequest("message must be a string")
@@ -118,7 +122,7 @@ class GuardedRestInput(RestInput):
         metadata = data.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise BadRequest("metadata must be an object")
-        return sender, text, input_channel, metadata
+        return sender, text, input_channel, clean_metadata(metadata) if metadata is not None else None
 
     async def _converse(
         self,

@@ -35,7 +35,8 @@ from sanic import Blueprint
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-from channels.guard import Guard, valid_sender
+from channels.guard import Guard, clean_metadata, safe_sender, valid_sender
+from channels.guard_texts import load_payload_intents
 from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
 
@@ -48,9 +49,14 @@ class WebchatOutput(SocketIOOutput):
     # Counts emitted bot messages, so a turn without any can be answered with "busy".
     sent = 0
 
+    def __init__(self, sio: Any, bot_message_evt: Text, room: Optional[Text] = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        # The client's room, when the conversation is stored under a pseudonym of it.
+        self.room = room
+
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         self.sent += 1
-        await super()._send_message(socket_id, response)
+        await super()._send_message(self.room or socket_id, response)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         """Sends the payload as the bot event's data, to the conversation's room."""
@@ -70,7 +76,7 @@ class WebchatInput(SocketIOInput):
 
     def __init__(self, *args: Any, guard: Optional[Guard] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.guard = guard or Guard()
+        self.guard = guard or Guard(payload_intents=load_payload_intents())
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         channel = super().get_output_channel()
@@ -92,13 +98,14 @@ class WebchatInput(SocketIOInput):
         if not isinstance(data, dict):
             return
         if self.session_persistence:
-            sender = valid_sender(data.get("session_id"))
-            if sender is None:
+            room = valid_sender(data.get("session_id"))
+            if room is None:
                 logger.warning("A socket.io message without a valid session_id was ignored.")
                 return
         else:
-            sender = sid
-        output = WebchatOutput(self.sio, self.bot_message_evt)
+            room = sid
+        sender = safe_sender(room)
+        output = WebchatOutput(self.sio, self.bot_message_evt, room=room)
         text = data.get("message")
         decision = self.guard.check(sender, text if isinstance(text, str) else None)
         await run_guarded_turn(
@@ -112,4 +119,4 @@ class WebchatInput(SocketIOInput):
                 metadata = json.loads(metadata)
             except (ValueError, RecursionError):
                 return {}
-        return metadata if isinstance(metadata, dict) else {}
+        return clean_metadata(metadata)

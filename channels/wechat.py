@@ -56,7 +56,7 @@ from wechatpy.utils import check_signature
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from channels.guard import BUSY, Guard
-from channels.guard_texts import guard_text
+from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from channels.wechat_format import Button, match_button, render_reply
@@ -175,7 +175,7 @@ class WeChatInput(InputChannel):
 
     def __init__(self, config: Optional[WeChatConfig] = None, guard: Optional[Guard] = None) -> None:
         self.config = config or WeChatConfig()
-        self.guard = guard or Guard()
+        self.guard = guard or Guard(payload_intents=load_payload_intents())
         self._crypto = self._make_crypto(self.config)
         self._api: Optional[CustomerServiceClient] = None
         if self.config.appid and self.config.appsecret:

@@ -19,13 +19,17 @@ from channels.guard import (
     PiiNoticeTracker,
     RateLimiter,
     check_input,
+    clean_metadata,
     guard_message,
     mask_pii,
+    safe_sender,
     valid_sender,
 )
 from channels.guard_texts import guard_text, load_guard_texts
 
-P, ID, CARD, MAIL = (PLACEHOLDERS[k] for k in ("phone", "id_card", "bank_card", "email"))
+P, ID, CARD, MAIL, QQ, TEL = (
+    PLACEHOLDERS[k] for k in ("phone", "id_card", "bank_card", "email", "qq", "landline")
+)
 
 
 class FakeClock:
@@ -83,6 +87,37 @@ MASKED = [
         {"phone", "bank_card", "email"},
     ),
     ("身份证110101199003071234手机13812345678", f"身份证{ID}手机{P}", {"id_card", "phone"}),
+    # forms that used to slip through (issue 15)
+    ("138.1234.5678", P, {"phone"}),
+    ("138  1234  5678", P, {"phone"}),
+    ("1381 234 5678", P, {"phone"}),
+    ("13812 345678", P, {"phone"}),
+    ("138—1234—5678", P, {"phone"}),
+    ("138–1234–5678", P, {"phone"}),
+    ("138_1234_5678", P, {"phone"}),
+    ("138/1234/5678", P, {"phone"}),
+    ("手机\n138\n1234\n5678\n", f"手机\n{P}\n", {"phone"}),
+    ("我的手机一三八一二三四五六七八", f"我的手机{P}", {"phone"}),
+    ("幺三八幺二三四五六七八", P, {"phone"}),
+    ("壹叁捌壹贰叁肆伍陆柒捌", P, {"phone"}),
+    ("١٣٨١٢٣٤٥٦٧٨", P, {"phone"}),
+    ("①③⑧①②③④⑤⑥⑦⑧", P, {"phone"}),
+    ("110101 1990 0307 1234", ID, {"id_card"}),
+    ("身份证 110101 900307 123", f"身份证 {ID}", {"id_card"}),
+    ("622202 1234567890123", CARD, {"bank_card"}),
+    ("6222.0212.3456.7890", CARD, {"bank_card"}),
+    ("abc@qq。com", MAIL, {"email"}),
+    ("abc(at)qq.com", MAIL, {"email"}),
+    ("abc [at] qq [dot] com", MAIL, {"email"}),
+    ("QQ号123456789", f"QQ号{QQ}", {"qq"}),
+    ("加我qq：12345678", f"加我qq：{QQ}", {"qq"}),
+    ("扣扣 1234567", f"扣扣 {QQ}", {"qq"}),
+    ("电话010-12345678", f"电话{TEL}", {"landline"}),
+    ("(021)12345678", TEL, {"landline"}),
+    ("0755 1234 5678", TEL, {"landline"}),
+    ("座机12345678", f"座机{TEL}", {"landline"}),
+    ("手机13812345678 借了20000", f"手机{P} 借了20000", {"phone"}),
+    ("13812345678/13912345678", f"{P}/{P}", {"phone"}),
 ]
 
 UNMASKED = [
@@ -112,6 +147,20 @@ UNMASKED = [
     "/inform{\"debt_ratio\": 80}",
     "@someone 你好",
     "a@b",
+    "借了13000，又借了15000",
+    "额度30000 50000",
+    "100000 200000",
+    "2024/03/15借的",
+    "2024-03-15 借的 20000",
+    "还款 1 2 3 期",
+    "逾期 15 天",
+    "1.5万 2.5万",
+    "一万三千八百",
+    "三三两两",
+    "look at me.com",
+    "QQ音乐会员15元",
+    "电话打了3次",
+    "第1381234567号",
 ]
 
 
@@ -155,7 +204,7 @@ CHECKS = [
     ("<script>alert(1)</script>", "ok", "<script>alert(1)</script>"),
     ("'; DROP TABLE users; --", "ok", "'; DROP TABLE users; --"),
     ("30000", "ok", "30000"),
-    ("13812345678", "ok", "13812345678"),
+    ("13812345678", "ok", "〔手机号〕"),
     ("1", "ok", "1"),
     ("额" * 500, "ok", "额" * 500),
 ]
@@ -173,6 +222,27 @@ def test_long_text_keeps_the_first_500_characters() -> None:
     assert verdict.kind == "too_long"
     assert verdict.text == "借" * 300 + "呗" * 200
     assert check_input("额度" * 10, max_chars=5).text == "额度额度额"
+
+
+def test_unknown_or_malformed_payloads_are_read_as_text() -> None:
+    intents = frozenset({"affirm", "inform"})
+    assert check_input("/affirm", payload_intents=intents).text == "/affirm"
+    assert check_input('/inform{"overdue_days": 3}', payload_intents=intents).text == '/inform{"overdue_days": 3}'
+    for text, read_as in [
+        ("/我的手机13812345678", f"我的手机{P}"),
+        ("/not_an_intent", "not_an_intent"),
+        ('/inform{"broken": ', 'inform{"broken":'),
+        ("/inform[1]", "inform[1]"),
+        ("// 额度", "额度"),
+    ]:
+        assert check_input(text, payload_intents=intents).text == read_as
+    verdict = check_input("/" + "额" * 1000, payload_intents=intents)
+    assert (verdict.kind, verdict.text) == ("too_long", "额" * 500)
+
+
+def test_payloads_are_masked_too() -> None:
+    verdict = check_input('/inform{"note": "13812345678"}')
+    assert verdict.text == f'/inform{{"note": "{P}"}}' and verdict.masked == {"phone"}
 
 
 def test_payloads_pass_unchanged_unless_absurdly_long() -> None:
@@ -273,8 +343,20 @@ def test_pii_is_masked_and_noticed_once() -> None:
 
 def test_long_message_is_cut_with_notices() -> None:
     decision = new_guard().check("s", "13812345678" + "额" * 600)
-    assert len(decision.text) == 500 - 11 + len(P)
+    assert decision.text == P + "额" * (500 - len(P))
     assert decision.notices == (PII_NOTICE, TOO_LONG)
+
+
+@pytest.mark.parametrize("offset", [489, 490, 495, 499, 500])
+def test_a_number_on_the_cut_is_masked_whole(offset: int) -> None:
+    decision = new_guard().check("s", "额" * offset + "13812345678" + "度" * 100)
+    assert "138" not in decision.text and not any(c.isdigit() for c in decision.text)
+    assert decision.masked == {"phone"}
+
+
+def test_a_placeholder_on_the_cut_is_dropped_not_halved() -> None:
+    decision = new_guard().check("s", "额" * 497 + "13812345678")
+    assert decision.text == "额" * 497 and decision.masked == {"phone"}
 
 
 def test_plain_message_passes_unchanged() -> None:
@@ -305,6 +387,30 @@ def test_flood_is_refused_before_anything_else() -> None:
 )
 def test_valid_sender(value: object, expected: Optional[str]) -> None:
     assert valid_sender(value) == expected
+
+
+def test_sender_ids_with_pii_get_a_stable_pseudonym() -> None:
+    assert safe_sender("user-1") == "user-1"
+    pseudonym = safe_sender("13812345678")
+    assert pseudonym.startswith("anon-") and "138" not in pseudonym
+    assert safe_sender("13812345678") == pseudonym != safe_sender("13912345678")
+    assert safe_sender("a@qq.com") != "a@qq.com"
+
+
+def test_metadata_is_masked_and_bounded() -> None:
+    assert clean_metadata({"lang": "zh", "n": 3, "ok": True}) == {"lang": "zh", "n": 3, "ok": True}
+    assert clean_metadata({"phone": "13812345678", "more": {"mail": ["a@qq.com"]}}) == {
+        "phone": P, "more": {"mail": [MAIL]},
+    }
+    assert clean_metadata({"big": "x" * 5000}) == {}
+    assert clean_metadata(["not", "an", "object"]) == {}
+    assert clean_metadata(None) == {}
+    deep: dict = {}
+    node = deep
+    for _ in range(10):
+        node["d"] = {}
+        node = node["d"]
+    assert clean_metadata(deep) == {"d": {"d": {"d": {"d": {}}}}}
 
 
 def test_every_guard_text_is_short_chinese() -> None:

@@ -130,3 +130,82 @@ def test_the_action_server_refuses_to_start_without_a_secret(tmp_path: Path) -> 
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "ACTION_SERVER_SECRET" in result.stderr + result.stdout
+
+
+# --- PII that used to slip through the guard -------------------------------------------------
+
+PII_FORMS = [
+    "我的手机 138.1234.5678 借呗额度没了",
+    "电话138  1234  5678",
+    "手机号1381 234 5678",
+    "138—1234—5678 打我",
+    "号码\n138\n1234\n5678",
+    "手机一三八一二三四五六七八",
+    "身份证110101 1990 0307 1234",
+    "卡号622202 1234567890123",
+    "邮箱 jiebei.victim(at)qq。com",
+    "QQ号 123456789 加我",
+    "座机 010-87654321",
+]
+PII_TRACES = [b"1234 5678", b"1234.5678", b"12345678", "一三八一二三".encode(), b"0307 1234",
+              b"1234567890123", b"jiebei.victim", b"123456789", b"87654321"]
+
+
+def stored_bytes(bot: Bot) -> bytes:
+    """Everything the SQLite tracker store holds on disk (the database and its journal)."""
+    assert bot.workdir is not None
+    return b"".join(path.read_bytes() for path in sorted(bot.workdir.glob("tracker.db*")))
+
+
+def logs_of(bot: Bot) -> bytes:
+    assert bot.workdir is not None
+    return b"".join(path.read_bytes() for path in sorted(bot.workdir.glob("*.log")))
+
+
+def test_pii_in_every_form_is_masked_before_it_is_stored(bot: Bot) -> None:
+    for number, text in enumerate(PII_FORMS):
+        replies = bot.send(f"pii-form-{number}", text)
+        assert replies and all("138" not in (reply.get("text") or "") for reply in replies)
+        user_texts = [event.get("text") or "" for event in bot.tracker(f"pii-form-{number}")["events"]
+                      if event.get("event") == "user"]
+        assert user_texts and "〔" in user_texts[-1], (text, user_texts)
+    stored = stored_bytes(bot)
+    leaked = [trace for trace in PII_TRACES if trace in stored]
+    assert not leaked, leaked
+
+
+def test_a_number_on_the_length_cut_is_masked_whole(bot: Bot) -> None:
+    for offset in (495, 499):
+        sender = f"pii-cut-{offset}"
+        bot.send(sender, "额" * offset + "13987654321" + "度" * 50)
+        user = [e for e in bot.tracker(sender)["events"] if e.get("event") == "user"][-1]
+        assert not any(char.isdigit() for char in user["text"])
+    assert b"139876" not in stored_bytes(bot)
+
+
+def test_a_sender_id_that_is_a_phone_number_is_not_stored(bot: Bot) -> None:
+    replies = bot.send("13755554444", "借呗额度降了")
+    assert replies and replies[0]["recipient_id"].startswith("anon-")
+    assert b"13755554444" not in stored_bytes(bot)
+
+
+def test_metadata_is_masked_and_bounded_before_it_is_stored(bot: Bot) -> None:
+    body = {"sender": "meta-attack", "message": "借呗额度降了",
+            "metadata": {"phone": "13766667777", "padding": "x" * 50_000}}
+    bot.post("/webhooks/rest/webhook", body)
+    body = {"sender": "meta-small", "message": "你好", "metadata": {"contact": "13766668888", "lang": "zh"}}
+    bot.post("/webhooks/rest/webhook", body)
+    stored = stored_bytes(bot)
+    assert b"13766667777" not in stored and b"x" * 5000 not in stored
+    assert b"13766668888" not in stored
+    user = [e for e in bot.tracker("meta-small")["events"] if e.get("event") == "user"][-1]
+    assert {k: user["metadata"][k] for k in ("contact", "lang")} == {"contact": "〔手机号〕", "lang": "zh"}
+
+
+def test_a_slash_message_is_cut_masked_and_never_logged_as_an_intent(bot: Bot) -> None:
+    marker = "无此意图" + "标" * 600
+    replies = bot.send("slash-attack", "/" + marker)
+    assert replies
+    user = [e for e in bot.tracker("slash-attack")["events"] if e.get("event") == "user"][-1]
+    assert len(user["text"]) <= 500 and not user["text"].startswith("/")
+    assert "无此意图".encode() not in logs_of(bot)
