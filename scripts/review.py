@@ -13,7 +13,7 @@ writes review/candidates.yml with the user messages that
   (char-bigram Jaccard or edit similarity >= 0.5), or the user turned down / replaced the
   bot's 「您是想问…吗？」 guess.
 
-Each candidate has the message (stored PII-masked by the channels), the predicted intent and
+Each candidate has the message (PII-masked by the channels and again here), the predicted intent and
 its confidence, the conversation (sender id), the time, the reasons, and — when the user
 picked an intent from the fallback buttons — that intent as a hint. Newest first; the same
 message (after normalisation) appears once, with how often and in which conversations.
@@ -42,6 +42,7 @@ if str(PROJECT_ROOT) not in sys.path:
 import yaml  # noqa: E402
 
 from scripts.nlu_overlap import comparable, edit_similarity  # noqa: E402
+from channels.guard import mask_pii, safe_sender  # noqa: E402
 
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_WINDOW_S = 120.0
@@ -133,7 +134,9 @@ def turns_from_events(sender_id: str, events: Iterable[Any]) -> list[Turn]:
             confidence = intent.get("confidence")
             turns.append(
                 Turn(
-                    text=event.text or "",
+                    # Masked again: stores written before the guard knew a form, or by a
+                    # channel without it, must not reach a file people pass around.
+                    text=mask_pii(event.text or "")[0],
                     intent=name,
                     confidence=None if confidence is None else float(confidence),
                     timestamp=float(event.timestamp or 0.0),
@@ -212,10 +215,16 @@ def deduplicate(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 
 def tracker_store_from_endpoints(endpoints: Path):
+    import rasa.shared.utils.io
     from rasa.core.tracker_store import TrackerStore
-    from rasa.utils.endpoints import read_endpoint_config
+    from rasa.utils.endpoints import EndpointConfig
 
-    config = read_endpoint_config(str(endpoints), "tracker_store")
+    # Only the tracker store's section has its ${VARIABLES} expanded: the review needs the
+    # database's password, not the action server's secret.
+    section = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store")
+    config = None
+    if section is not None:
+        config = EndpointConfig.from_dict(rasa.shared.utils.io.read_yaml(yaml.safe_dump(section)))
     # No configuration means Rasa's in-memory store, which keeps nothing between processes.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy 1.4 deprecation notices from inside Rasa
@@ -232,7 +241,7 @@ async def collect(store, threshold: float, window_s: float) -> tuple[list[Candid
         if tracker is None:
             continue
         conversations += 1
-        found.extend(candidates_from_turns(turns_from_events(sender_id, tracker.events), threshold, window_s))
+        found.extend(candidates_from_turns(turns_from_events(safe_sender(sender_id), tracker.events), threshold, window_s))
     return deduplicate(found), conversations
 
 
@@ -242,10 +251,15 @@ def write_candidates(path: Path, candidates: list[Candidate], meta: dict[str, An
         "# Conversation review candidates (make review). Newest first, one entry per message.\n"
         "# Set `label:` to the intent the user meant (see ../shared/CONTRACT.md; domain.yml lists\n"
         "# them all), or leave it empty to skip the message, then run `make review-accept`.\n"
-        "# Messages were PII-masked by the channels before they were stored. Do not commit this file.\n"
+        "# Messages are PII-masked (by the channels, and again here). Do not commit this file.\n"
     )
     body = {**meta, "candidates": [c.as_dict() for c in candidates]}
-    path.write_text(header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+    text = header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120)
+    # Created owner-only before anything is written: it quotes users.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -250,3 +250,22 @@ def test_review_reads_the_store_of_a_running_bot(bot, tmp_path):
     report = review_accept.accept(out, reviewed)
     assert report["added"] == [f"{gibberish!r} → ask_limit_closed"]
     assert "conversation " + sender in reviewed.read_text(encoding="utf-8")
+
+
+def test_review_masks_pii_that_reached_the_store_unmasked(tmp_path):
+    """A store written by a channel without the guard (or before it knew a form) still gives a
+    candidates file without the numbers, owner-readable only."""
+    db = tmp_path / "tracker.db"
+    store = SQLTrackerStore(dialect="sqlite", db=str(db))
+    events = [action("action_listen", T0), user("我手机138 1111 2222，借呗咋整没了", "nlu_fallback", 0.3, T0 + 1)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("13811112222", events)))
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump({"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(db)}}), encoding="utf-8"
+    )
+    out = tmp_path / "candidates.yml"
+    [candidate] = run_review(endpoints, out)
+    assert candidate["message"] == "我手机〔手机号〕，借呗咋整没了"
+    assert "1111" not in out.read_text(encoding="utf-8")
+    assert candidate["conversation"].startswith("anon-")
+    assert out.stat().st_mode & 0o777 == 0o600
