@@ -15,8 +15,13 @@ In the 公众号 admin, set the server URL to ``https://<host>/webhooks/wechat/w
 WeChat gives up on a request after 5 s and retries it up to 3 times; a message is
 processed once per MsgId, and a reply not ready by ``reply_timeout`` is sent later
 through the customer-service API (needs appid + appsecret and the server's IP on
-the account's API whitelist). Text messages pass the input guard (channels/guard.py)
-first; its replies and notices become (part of) the passive reply.
+the account's API whitelist). Text messages and subscribe events pass the input guard
+(channels/guard.py) first; its replies and notices become (part of) the passive reply.
+
+Who may post: a request needs a valid signature, a timestamp within 5 minutes of this
+server's clock and a (timestamp, nonce) pair not seen before with another body
+(channels/wechat_replay.py); with an ``aes_key`` only encrypted requests are accepted, and
+``FromUserName`` / ``ToUserName`` must look like WeChat ids.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncio
 import inspect
 import logging
 import os
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -58,6 +64,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from channels.guard import BUSY, Guard
 from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
+from channels.wechat_replay import WINDOW_S, InMemoryNonces, NonceMemory, RedisNonces, check_request
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from channels.wechat_format import Button, match_button, render_reply
 
@@ -86,6 +93,7 @@ class WeChatConfig:
     api_base: str = DEFAULT_API_BASE
     reply_timeout: float = 4.5
     max_body_bytes: int = MAX_BODY_BYTES
+    replay_window_s: float = WINDOW_S
 
 
 class LruDict(Generic[V]):
@@ -173,8 +181,14 @@ class WeChatInput(InputChannel):
         )
         return cls(config)
 
-    def __init__(self, config: Optional[WeChatConfig] = None, guard: Optional[Guard] = None) -> None:
+    def __init__(
+        self,
+        config: Optional[WeChatConfig] = None,
+        guard: Optional[Guard] = None,
+        nonces: Optional[NonceMemory] = None,
+    ) -> None:
         self.config = config or WeChatConfig()
+        self._nonces: NonceMemory = nonces or RedisNonces.from_environment() or InMemoryNonces()
         self.guard = guard or Guard(payload_intents=load_payload_intents())
         self._crypto = self._make_crypto(self.config)
         self._api: Optional[CustomerServiceClient] = None
@@ -214,7 +228,7 @@ class WeChatInput(InputChannel):
 
         @wechat_webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            if not self._is_signed(request):
+            if not self._is_signed(request) or await self._replay_verdict(request) not in ("new", "repeat"):
                 return response.text("forbidden", status=403)
             return response.text(request.args.get("echostr", ""))
 
@@ -223,6 +237,9 @@ class WeChatInput(InputChannel):
             if len(request.body or b"") > self.config.max_body_bytes:
                 return response.text("payload too large", status=413)
             if not self._is_signed(request):
+                return response.text("forbidden", status=403)
+            if self._crypto is not None and not self._is_encrypted(request):
+                logger.warning("WeChat request rejected: plaintext, but safe mode is configured.")
                 return response.text("forbidden", status=403)
             try:
                 message = parse_message(self._plaintext_body(request))
@@ -233,9 +250,13 @@ class WeChatInput(InputChannel):
             except Exception as error:
                 logger.warning("WeChat request with an unreadable body (%s).", type(error).__name__)
                 return response.text("bad request", status=400)
+            # Only authenticated requests are remembered, so nobody can use up a nonce.
+            verdict = await self._replay_verdict(request)
+            if verdict not in ("new", "repeat"):
+                return response.text("forbidden", status=403)
 
             try:
-                reply = await self._answer(message, key, on_new_message)
+                reply = await self._answer(message, key, on_new_message, may_start=verdict == "new")
             except Exception as error:
                 logger.error("WeChat message handling failed (%s).", type(error).__name__)
                 logger.debug("WeChat message handling failure details.", exc_info=True)
@@ -269,6 +290,22 @@ class WeChatInput(InputChannel):
             logger.warning("WeChat request rejected: bad or missing signature.")
             return False
         return True
+
+    async def _replay_verdict(self, request: Request) -> str:
+        args = request.args
+        try:
+            verdict = await check_request(
+                args.get("timestamp", ""), args.get("nonce", ""), request.body or b"",
+                self._nonces, self.config.replay_window_s,
+            )
+        except Exception as error:  # the shared nonce store is down: refuse rather than risk a replay
+            logger.error("WeChat request refused: nonce store unavailable (%s).", type(error).__name__)
+            return "unavailable"
+        if verdict == "stale":
+            logger.warning("WeChat request rejected: timestamp outside the %.0f s window.", self.config.replay_window_s)
+        elif verdict == "forged":
+            logger.warning("WeChat request rejected: nonce already used with another body.")
+        return verdict
 
     def _is_encrypted(self, request: Request) -> bool:
         return request.args.get("encrypt_type", "raw").lower() == "aes"
@@ -305,17 +342,19 @@ class WeChatInput(InputChannel):
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
     async def _answer(
-        self, message: BaseMessage, key: str, on_new_message: OnNewMessage
+        self, message: BaseMessage, key: str, on_new_message: OnNewMessage, may_start: bool = True
     ) -> Optional[str]:
-        """Returns the passive reply text, or None to answer ``success``."""
+        """Returns the passive reply text, or None to answer ``success``.
+
+        With ``may_start`` False (a request seen before) only a pending exchange is answered."""
         if isinstance(message, TextMessage):
             return await self._converse(
-                message, key, message.content or "", on_new_message, from_user=True
+                message, key, message.content or "", on_new_message, from_user=True, may_start=may_start
             )
         if _is_event(message):
             if getattr(message, "event", None) in ("subscribe", "subscribe_scan"):
                 return await self._converse(
-                    message, key, GREET_PAYLOAD, on_new_message, from_user=False
+                    message, key, GREET_PAYLOAD, on_new_message, from_user=False, may_start=may_start
                 )
             return None
         return UNSUPPORTED_TYPE_TEXT
@@ -327,8 +366,12 @@ class WeChatInput(InputChannel):
         text: str,
         on_new_message: OnNewMessage,
         from_user: bool,
+        may_start: bool = True,
     ) -> Optional[str]:
         exchange = self._exchanges.get(key)
+        if exchange is None and not may_start:
+            logger.warning("A repeated WeChat request without a pending exchange was not run again.")
+            return None
         if exchange is None:
             task = self._spawn(self._ask_bot(message, text, on_new_message, from_user))
             exchange = self._exchanges.add(key, task)
@@ -361,16 +404,15 @@ class WeChatInput(InputChannel):
         and its reply carries the same notices.
         """
         openid = message.source
-        notices: List[Dict[str, Any]] = []
-        if from_user:
-            decision = self.guard.check(openid, text)
-            max_chars = self.guard.limits.max_chars
-            if decision.reply is not None:
-                return guard_text(decision.reply, max_chars)
-            if decision.masked:
-                logger.info("Masked %s in a WeChat message.", ", ".join(sorted(decision.masked)))
-            text = decision.text
-            notices = [{"text": guard_text(key, max_chars)} for key in decision.notices]
+        # Subscribe events too: each costs a rate-limit token like a message.
+        decision = self.guard.check(openid, text)
+        max_chars = self.guard.limits.max_chars
+        if decision.reply is not None:
+            return guard_text(decision.reply, max_chars)
+        if decision.masked:
+            logger.info("Masked %s in a WeChat message.", ", ".join(sorted(decision.masked)))
+        text = decision.text
+        notices: List[Dict[str, Any]] = [{"text": guard_text(key, max_chars)} for key in decision.notices]
         metadata: Dict[str, Any] = {
             "wechat": {
                 "openid": openid,
@@ -430,10 +472,16 @@ def _is_event(message: BaseMessage) -> bool:
     return isinstance(message, BaseEvent) or msg_type == "event"
 
 
+# OpenIDs are 28 characters of [A-Za-z0-9_-]; account ids are gh_ + hex. Bounded generously.
+_WECHAT_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
 def _exchange_key(message: BaseMessage) -> str:
     """WeChat's retry identity: MsgId for messages, sender + CreateTime for events."""
-    if not message.source:
-        raise ValueError("message without FromUserName")
+    if not message.source or not _WECHAT_ID.fullmatch(str(message.source)):
+        raise ValueError("FromUserName missing or not a WeChat id")
+    if message.target and not _WECHAT_ID.fullmatch(str(message.target)):
+        raise ValueError("ToUserName not a WeChat id")
     if message.id:
         return f"msg:{message.source}:{message.id}"
     return f"event:{message.source}:{message.time}:{getattr(message, 'event', '')}"

@@ -209,3 +209,36 @@ def test_a_slash_message_is_cut_masked_and_never_logged_as_an_intent(bot: Bot) -
     user = [e for e in bot.tracker("slash-attack")["events"] if e.get("event") == "user"][-1]
     assert len(user["text"]) <= 500 and not user["text"].startswith("/")
     assert "无此意图".encode() not in logs_of(bot)
+
+
+# --- WeChat: a leaked signed URL is good for one message, for five minutes -------------------
+
+def wechat_post(bot: Bot, timestamp: int, nonce: str, openid: str, content: str) -> int:
+    import hashlib
+    import time
+    import urllib.parse
+    import uuid
+
+    from tests.conftest import WECHAT_TEST_TOKEN
+
+    signature = hashlib.sha1("".join(sorted([WECHAT_TEST_TOKEN, str(timestamp), nonce])).encode()).hexdigest()
+    query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
+    body = (f"<xml><ToUserName>gh_jiebei</ToUserName><FromUserName>{openid}</FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>").encode()
+    return post(f"{bot.url}/webhooks/wechat/webhook?{query}", body, {"Content-Type": "text/xml"})[0]
+
+
+def test_a_stale_signed_wechat_url_is_refused(bot: Bot) -> None:
+    import time
+
+    assert wechat_post(bot, int(time.time()) - 3600, "stale-nonce-1", "o_attacker_1", "你好") == 403
+
+
+def test_a_replayed_wechat_url_cannot_post_as_someone_else(bot: Bot) -> None:
+    import time
+
+    now = int(time.time())
+    assert wechat_post(bot, now, "replay-nonce-1", "o_real_user_1", "你好") == 200
+    assert wechat_post(bot, now, "replay-nonce-1", "o_victim_user_1", "我要注销账户") == 403
+    assert b"o_victim_user_1" not in stored_bytes(bot)

@@ -659,3 +659,93 @@ def test_options_the_text_already_numbers_are_not_listed_twice_but_still_answer_
     assert "回复 6：以上都没有" in reply.text and "回复 1：" not in reply.text
     assert match_button("2", reply.buttons) == '/inform{"abnormal_transactions": true}'
     assert match_button("6", reply.buttons) == "/deny"
+
+
+# --- who may post: replay, safe mode, ids (issue 15) ---------------------------------------
+
+
+def signed_at(timestamp: int, nonce: Optional[str] = None, token: str = TOKEN) -> Dict[str, str]:
+    nonce = nonce or uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted([token, str(timestamp), nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": str(timestamp), "nonce": nonce}
+
+
+@pytest.mark.parametrize("skew_s", [-3600, -301, 301, 86400 * 365])
+@pytest.mark.asyncio
+async def test_a_signed_url_outside_the_time_window_is_refused(
+    start_channel: StartChannel, http: aiohttp.ClientSession, skew_s: int
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    params = signed_at(int(time.time()) + skew_s)
+    assert await post(http, url, text_xml("你好"), params=params) == (403, "forbidden")
+    async with http.get(f"{url}/webhook", params={**params, "echostr": "x"}) as resp:
+        assert resp.status == 403
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_a_replayed_url_cannot_carry_another_users_message(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    params = signed_at(int(time.time()))
+    assert (await post(http, url, text_xml("你好"), params=params))[0] == 200
+    forged = text_xml("我是别人", openid="o_victim_0002")
+    assert await post(http, url, forged, params=params) == (403, "forbidden")
+    assert [m.sender_id for m in bot.received] == [OPENID]
+
+
+@pytest.mark.asyncio
+async def test_a_replay_of_the_same_request_never_runs_the_turn_again(
+    start_channel: StartChannel, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channels.wechat as wechat
+
+    monkeypatch.setattr(wechat, "EXCHANGE_TTL_S", 0.0)  # the exchange is forgotten at once
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    params, xml = signed_at(int(time.time())), text_xml("你好", msg_id="900301")
+    assert (await post(http, url, xml, params=params))[0] == 200
+    assert await post(http, url, xml, params=params) == (200, "success")
+    assert len(bot.received) == 1
+
+
+@pytest.mark.asyncio
+async def test_with_an_aes_key_plaintext_requests_are_refused(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(appid=APPID, aes_key=AES_KEY), bot)
+    assert await post(http, url, text_xml("你好")) == (403, "forbidden")
+    assert await post(http, url, text_xml("你好"), params=signed(encrypt_type="raw")) == (403, "forbidden")
+    assert bot.received == []
+
+
+@pytest.mark.parametrize("openid", ["", "o" * 65, "o_user<script>", "o_user 0001", "13812345678@qq.com"])
+@pytest.mark.asyncio
+async def test_a_from_user_name_that_is_no_wechat_id_is_refused(
+    start_channel: StartChannel, http: aiohttp.ClientSession, openid: str
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    for xml in (text_xml("你好", openid=openid), event_xml("subscribe", openid=openid)):
+        status, _ = await post(http, url, xml)
+        assert status == 400
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_subscribe_events_pass_the_rate_limit(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(guard=Guard(GuardLimits(burst=2), clock=lambda: 0.0)), bot)
+    contents = []
+    for _ in range(4):
+        xml = event_xml("subscribe").replace(f"<CreateTime>{int(time.time())}", f"<CreateTime>{uuid.uuid4().int % 10**9}")
+        contents.append(reply_fields((await post(http, url, xml))[1])["Content"])
+    assert contents[:2] == [WELCOME, WELCOME]
+    assert contents[2:] == [guard_text("rate_limited")] * 2
+    assert bot.texts == ["/greet", "/greet"]

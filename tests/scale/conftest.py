@@ -19,6 +19,7 @@ from scripts.local_bot import ROOT
 from scripts.scale import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
 
 LOGS = ROOT / "tests" / "output" / "scale"
+SCALE_WECHAT_TOKEN = "scale-wechat-token"
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +34,8 @@ def cluster(trained_model: Path) -> Iterator[Cluster]:
     # Not pytest's tmp_path: that folder is private to root, and PostgreSQL and Redis run as
     # their own users, which must reach their folders.
     base = Path(tempfile.mkdtemp(prefix="jiebei-scale-"))
+    # The replicas take their environment from this process: a WeChat token for the replay test.
+    os.environ.setdefault("WECHAT_TOKEN", SCALE_WECHAT_TOKEN)
     base.chmod(0o755)
     try:
         with running_cluster(base, model=trained_model) as running:

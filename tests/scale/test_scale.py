@@ -91,6 +91,34 @@ def test_everything_listens_on_loopback_only(cluster: Cluster) -> None:
     assert found == ours
 
 
+def test_a_wechat_nonce_used_on_one_replica_is_refused_on_the_other(cluster: Cluster) -> None:
+    """Replicas share WeChat nonces through Redis: a signed URL replayed with another body
+    (another openid) to the other replica is refused."""
+    import hashlib
+    import os
+    import time
+    import urllib.parse
+
+    token = os.environ["WECHAT_TOKEN"]
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
+
+    def post(replica: int, openid: str) -> int:
+        body = (f"<xml><ToUserName>gh_scale</ToUserName><FromUserName>{openid}</FromUserName>"
+                f"<CreateTime>{timestamp}</CreateTime><MsgType>text</MsgType><Content>你好</Content>"
+                f"<MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>").encode()
+        url = f"http://127.0.0.1:{cluster.ports[f'rasa-{replica}']}/webhooks/wechat/webhook?{query}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert post(0, "o_scale_user") == 200
+    assert post(1, "o_scale_victim") == 403
+
+
 async def stored(cluster: Cluster, session: str) -> None:
     """The socket.io turn reached the shared store (saved just after its last reply is sent)."""
     for _ in range(50):
