@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import IO, Any, Dict, Iterator, List, Optional, Sequence
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,14 @@ def _env(extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
             "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
 
 
+def private_log(path: Path, append: bool = False) -> IO[bytes]:
+    """A log file only its owner can read (logs quote users), made so before the first byte."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "ab" if append else "wb")
+
+
 def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -106,7 +114,7 @@ def action_server(workdir: Path, port: int, extra_env: Optional[Dict[str, str]] 
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
-        cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT, env=_env(extra_env), stdout=private_log(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
@@ -134,7 +142,7 @@ def rasa_server(
         [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
          "--enable-api", "--auth-token", token, "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
-        cwd=ROOT, env=_env(extra_env), stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT, env=_env(extra_env), stdout=private_log(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.local_bot import BIN, MODEL, ROOT, Bot, free_port, wait_until_up  # noqa: E402
+from scripts.local_bot import BIN, MODEL, ROOT, Bot, free_port, private_log, wait_until_up  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 ENDPOINTS = ROOT / "endpoints.scale.yml"
@@ -351,13 +351,15 @@ class Cluster:
         return [f"{prefix}{index}" for index in range(count)]
 
     def _spawn(self, name: str, command: Sequence[str], env: Optional[Dict[str, str]] = None,
-               marker: Optional[str] = None) -> subprocess.Popen:
+               marker: Optional[str] = None, umask: Optional[int] = None) -> subprocess.Popen:
         """Starts `command` in its own session (it outlives `make scale`), logs to log/NAME.log,
         records its pid in NAME.pid together with a marker from its command line."""
-        log = (self.log_dir / f"{name}.log").open("ab")
+        log = private_log(self.log_dir / f"{name}.log", append=True)
         process = subprocess.Popen(
             list(command), cwd=ROOT, env=env or dict(os.environ), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            # nginx opens its own logs (which quote request paths): owner-only.
+            preexec_fn=None if umask is None else (lambda: os.umask(umask)),
         )
         log.close()
         marker = marker or str(command[-1])
@@ -550,7 +552,7 @@ class Cluster:
         check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-e", error_log], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx configuration rejected: {check.stderr}")
-        process = self._spawn("nginx", [nginx, "-c", str(conf), "-e", error_log], marker=str(conf))
+        process = self._spawn("nginx", [nginx, "-c", str(conf), "-e", error_log], marker=str(conf), umask=0o077)
         wait_until_up(f"{self.url}/webhooks/rest/", process, self.log_dir / "nginx.log", timeout=30)
 
     def route_rest_to(self, replicas: Sequence[int]) -> None:

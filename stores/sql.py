@@ -1,6 +1,6 @@
 """Rasa's SQL tracker store, made fit for several replicas sharing one PostgreSQL.
 
-Enable it in an endpoints file (``endpoints.scale.yml``)::
+Enable it in an endpoints file (``endpoints.scale.yml``, and ``endpoints.yml`` for SQLite)::
 
     tracker_store:
       type: stores.sql.SharedSQLTrackerStore
@@ -21,6 +21,9 @@ Differences from ``rasa.core.tracker_store.SQLTrackerStore``:
   a restarted PostgreSQL costs no failed turn once it is up again; connecting gives up after
   ``connect_timeout`` seconds (set in ``query``) and waiting for a free pooled connection
   after ``pool_timeout`` seconds (default 5) instead of SQLAlchemy's 30.
+- **Owner-only SQLite files.** The conversations hold debt facts: an SQLite database file is
+  created (or kept) mode 0600 before anything is written to it; SQLite gives its journal
+  the same mode.
 - **Small pools.** Rasa's defaults are 50 pooled + 100 overflow connections per process, so
   two replicas could open 300 connections against PostgreSQL's default limit of 100. Rasa's
   tracker store runs its queries synchronously on the event loop, so one replica uses one
@@ -61,6 +64,8 @@ class SharedSQLTrackerStore(SQLTrackerStore):
         pool_timeout: Optional[float] = None,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("dialect") == "sqlite":
+            _private_file(kwargs.get("db") or "rasa.db")
         super().__init__(domain, **kwargs)
         url = self.engine.url
         engine_kwargs = rasa_stores.create_engine_kwargs(url)
@@ -78,6 +83,18 @@ class SharedSQLTrackerStore(SQLTrackerStore):
             "Tracker store %s: pool %s + overflow %s connections.",
             url.get_backend_name(), getattr(pool, "size", lambda: "-")(), getattr(pool, "_max_overflow", "-"),
         )
+
+
+def _private_file(path: str) -> None:
+    if path in ("", ":memory:"):
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 def _setting(value: Any, env: str, default: Any, kind: type) -> Any:

@@ -242,3 +242,43 @@ def test_a_replayed_wechat_url_cannot_post_as_someone_else(bot: Bot) -> None:
     assert wechat_post(bot, now, "replay-nonce-1", "o_real_user_1", "你好") == 200
     assert wechat_post(bot, now, "replay-nonce-1", "o_victim_user_1", "我要注销账户") == 403
     assert b"o_victim_user_1" not in stored_bytes(bot)
+
+
+# --- files: owner-only, and a store that cannot be written is not silently forgotten ---------
+
+def test_the_tracker_store_and_the_logs_are_owner_only(bot: Bot) -> None:
+    bot.send("file-modes", "你好")
+    assert bot.workdir is not None
+    files = [*bot.workdir.glob("tracker.db*"), *bot.workdir.glob("*.log")]
+    assert any(path.name == "tracker.db" for path in files)
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in files}
+    assert set(modes.values()) == {"0o600"}, modes
+
+
+def test_make_chat_and_run_write_var_owner_only() -> None:
+    script = (ROOT / "scripts" / "with_action_server.sh").read_text()
+    assert "umask 077" in script
+    result = subprocess.run(["bash", "-c", "umask 022; source <(sed -n '/^umask/p' scripts/with_action_server.sh); "
+                                           "f=$(mktemp -d)/x; : > $f; stat -c %a $f"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip() == "600"
+
+
+def test_a_tracker_store_that_cannot_be_read_fails_the_turn_instead_of_forgetting(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    from scripts.local_bot import running_bot
+
+    with running_bot(tmp_path, trained_model) as own_bot:
+        first = own_bot.send("store-broken", "借呗额度降了")
+        assert first
+        busy = yaml_text("busy")
+        (tmp_path / "tracker.db").write_bytes(b"\0" * 4096)  # the same file, now unreadable
+        replies = own_bot.send("store-broken", "没有逾期")
+        assert [reply.get("text") for reply in replies] == [busy]
+
+
+def yaml_text(key: str) -> str:
+    import yaml
+
+    return yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))[key]
