@@ -62,14 +62,14 @@ chat: $(MODEL) var/endpoints.yml
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
-# set RASA_TOKEN, or a random one is generated and printed.
+# set RASA_TOKEN, or a random one is generated and printed (only then). The token reaches Rasa
+# through the environment (scripts/rasa_run.py), never its arguments, which `ps` shows to all.
 run: $(MODEL) var/endpoints.yml
-	@token="$${RASA_TOKEN:-}"; \
-	if [ -z "$$token" ]; then token="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
-	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$token"; fi; \
-	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) \
-	  --interface $(RASA_INTERFACE) \
-	  --enable-api --auth-token "$$token" --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
+	@if [ -z "$${RASA_TOKEN:-}" ]; then RASA_TOKEN="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
+	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$RASA_TOKEN"; fi; \
+	RASA_TOKEN="$$RASA_TOKEN" scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m scripts.rasa_run \
+	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
+	  --enable-api --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
 validate: $(STAMP)
 	$(BIN)/rasa data validate --fail-on-warnings
@@ -117,7 +117,8 @@ web-build: $(STAMP) $(WEB_DEPS)
 web: $(MODEL) web-build var/endpoints.yml
 	$(BIN)/python scripts/build_web.py --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
-	scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
+	WEBCHAT_ALLOWED_ORIGINS="http://localhost:$(WEB_PORT)" \
+	  scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
 	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
 

@@ -45,9 +45,11 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 class Bot:
     """A REST client for one running bot."""
 
-    def __init__(self, url: str, token: str, workdir: Optional[Path] = None) -> None:
+    def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False) -> None:
         self.url = url
         self.token = token
+        # Behind nginx (make scale) the API token goes in X-Rasa-Token, never in the URL.
+        self.token_header = token_header
         self.workdir = workdir  # logs (*.log) and the SQLite tracker store (tracker.db)
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
@@ -66,8 +68,12 @@ class Bot:
             return json.loads(response.read())
 
     def get(self, path: str) -> Any:
-        separator = "&" if "?" in path else "?"
-        with urllib.request.urlopen(f"{self.url}{path}{separator}token={self.token}", timeout=30) as response:
+        if self.token_header:
+            request = urllib.request.Request(f"{self.url}{path}", headers={"X-Rasa-Token": self.token})
+        else:
+            separator = "&" if "?" in path else "?"
+            request = urllib.request.Request(f"{self.url}{path}{separator}token={self.token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
 
@@ -139,10 +145,10 @@ def rasa_server(
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db"), encoding="utf-8")
     log = workdir / f"rasa-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
-         "--enable-api", "--auth-token", token, "--endpoints", str(endpoints),
+        [str(BIN / "python"), "-m", "scripts.rasa_run", "--model", str(model), "--port", str(port),
+         "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
-        cwd=ROOT, env=_env(extra_env), stdout=private_log(log), stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**_env(extra_env), "RASA_TOKEN": token}, stdout=private_log(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)

@@ -231,7 +231,9 @@ class Cluster:
 
     def bot(self, index: Optional[int] = None) -> Bot:
         """A REST client: through nginx, or straight to replica `index`."""
-        return Bot(self.url if index is None else self.replica_url(index), self.token, self.base)
+        if index is None:
+            return Bot(self.url, self.token, self.base, token_header=True)
+        return Bot(self.replica_url(index), self.token, self.base)
 
     def _secrets(self) -> Dict[str, str]:
         path = self.base / "secrets.json"
@@ -242,15 +244,19 @@ class Cluster:
         values = {key: values.get(key) or secrets.token_urlsafe(18) for key in wanted}
         # Created with its mode: never readable by others, not even for a moment.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an older file keeps its mode otherwise
         with os.fdopen(descriptor, "w") as handle:
             handle.write(json.dumps(values))
         return values
 
     def save_state(self) -> None:
-        self.state_file.write_text(json.dumps(
-            {"port": self.port, "token": self.token, "ports": self.ports, "pg_dir": str(self.pg_dir),
-             "replicas": self.replicas, "action_servers": self.action_servers}, indent=2))
-        self.state_file.chmod(0o600)
+        # It holds the API token: created owner-only, not chmod-ed after the token is written.
+        descriptor = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(
+                {"port": self.port, "token": self.token, "ports": self.ports, "pg_dir": str(self.pg_dir),
+                 "replicas": self.replicas, "action_servers": self.action_servers}, indent=2))
 
     @classmethod
     def load(cls, base: Path = DEFAULT_DIR) -> "Cluster":
@@ -501,10 +507,12 @@ class Cluster:
     def _spawn_replica(self, index: int) -> tuple:
         port = self.ports[f"rasa-{index}"]
         name = f"rasa-{index}"
-        command = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(port), "--interface", "127.0.0.1",
-                   "--enable-api", f"--auth-token={self.token}", "--endpoints", str(ENDPOINTS),
+        # The token in the environment, not the arguments (scripts/rasa_run.py).
+        command = [str(BIN / "python"), "-m", "scripts.rasa_run", "--model", str(self.model), "--port", str(port),
+                   "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(ENDPOINTS),
                    "--credentials", str(ROOT / "credentials.yml")]
-        process = self._spawn(name, command, self.replica_env(index), marker=f"--port {port}")
+        process = self._spawn(name, command, {**self.replica_env(index), "RASA_TOKEN": self.token},
+                              marker=f"--port {port}")
         return f"http://127.0.0.1:{port}/status?token={self.token}", process, self.log_dir / f"{name}.log"
 
     def start_replica(self, index: int) -> None:
@@ -549,7 +557,10 @@ class Cluster:
         conf = self.write_nginx_conf()
         nginx = _program("nginx")
         error_log = str(self.base / "nginx" / "error.log")
-        check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-e", error_log], capture_output=True, text=True)
+        for log in (self.base / "nginx").glob("*.log"):  # from an earlier run
+            log.chmod(0o600)
+        check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-e", error_log], capture_output=True, text=True,
+                               preexec_fn=lambda: os.umask(0o077))
         if check.returncode != 0:
             raise RuntimeError(f"nginx configuration rejected: {check.stderr}")
         process = self._spawn("nginx", [nginx, "-c", str(conf), "-e", error_log], marker=str(conf), umask=0o077)
@@ -676,7 +687,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"借呗额度助手 at scale: {cluster.url}")
     print(f"  REST:      POST {cluster.url}/webhooks/rest/webhook  (round robin over the replicas)")
     print(f"  socket.io: {cluster.url}/socket.io/  (sticky by client address)")
-    print(f"  HTTP API:  {cluster.url}/conversations/<sender>/tracker?token=<token>")
+    print(f"  HTTP API:  curl -H 'X-Rasa-Token: <token>' {cluster.url}/conversations/<sender>/tracker  (read-only)")
     if not token:
         print(f"  HTTP API token (generated; set RASA_TOKEN to choose one): {cluster.token}")
     for name, port in sorted(cluster.ports.items()):

@@ -282,3 +282,172 @@ def yaml_text(key: str) -> str:
     import yaml
 
     return yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))[key]
+
+
+# --- tokens: not in argv, not printed when chosen, not in nginx's logs ------------------------
+
+def command_lines() -> str:
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found.append(path.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return "\n".join(found)
+
+
+def test_the_api_token_is_in_no_process_arguments(bot: Bot) -> None:
+    assert bot.get("/status")["model_id"]  # the token works ...
+    lines = command_lines()
+    assert "scripts.rasa_run" in lines  # ... and the bot runs through the launcher
+    assert bot.token not in lines
+
+
+def test_the_launcher_refuses_an_open_api_and_a_token_in_argv() -> None:
+    from scripts.rasa_run import rasa_arguments
+
+    assert rasa_arguments(["--enable-api"], "t0k") == ["rasa", "run", "--enable-api", "--auth-token", "t0k"]
+    assert rasa_arguments(["--port", "5005"], None) == ["rasa", "run", "--port", "5005"]
+    for argv, token in ((["--enable-api"], None), (["--enable-api", "--auth-token", "x"], None),
+                        (["--auth-token=x"], "t0k")):
+        with pytest.raises(SystemExit):
+            rasa_arguments(argv, token)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([str(BIN / "python"), "-m", "scripts.rasa_run", "--enable-api"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "RASA_TOKEN" in result.stderr
+
+
+def test_make_run_neither_prints_nor_exposes_a_chosen_token(trained_model: Path) -> None:
+    import os
+    import signal
+    import time
+
+    token, rasa_port, action_port = "chosen-token-" + LOCAL_ACTION_SECRET[:8], free_port(), free_port()
+    process = subprocess.Popen(["make", "-s", "run", f"RASA_PORT={rasa_port}", f"ACTION_PORT={action_port}"],
+                               cwd=ROOT, env={**os.environ, "RASA_TOKEN": token}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{rasa_port}/status?token={token}", timeout=5) as up:
+                    if up.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)  # polling the port until the model has loaded
+        else:
+            pytest.fail("make run did not come up")
+        assert token not in command_lines()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=60)[0].decode(errors="replace")
+    assert token not in output
+    assert "HTTP API token (generated" not in output
+
+
+# --- socket.io: origin, connection cap, nobody joins another's conversation ------------------
+
+def socketio_client():
+    import socketio
+
+    return socketio.AsyncClient(reconnection=False)
+
+
+async def open_session(bot: Bot, requested: Optional[str] = None, headers: Optional[Dict[str, str]] = None):
+    """A connected client, the signed session id it was given, and the bot messages it gets."""
+    import asyncio
+
+    client, confirmed, received = socketio_client(), asyncio.Event(), []
+    tokens: list = []
+
+    @client.on("session_confirm")
+    async def on_confirm(token):
+        tokens.append(token)
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_bot(data):
+        received.append(data)
+
+    await client.connect(bot.url, transports=["polling"], headers=headers or {}, wait_timeout=10)
+    await client.emit("session_request", {"session_id": requested})
+    await asyncio.wait_for(confirmed.wait(), timeout=10)
+    return client, tokens[0], received
+
+
+async def until(condition, timeout: float = 20.0) -> None:
+    import asyncio
+
+    async def wait() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+@pytest.mark.asyncio
+async def test_a_page_of_another_origin_cannot_connect(bot: Bot) -> None:
+    import socketio
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await socketio_client().connect(bot.url, transports=["polling"], headers={"Origin": "https://evil.example"},
+                                        wait_timeout=10)
+    client, token, _ = await open_session(bot, headers={"Origin": bot.url})  # the bot's own origin
+    assert token.count(".") == 1
+    await client.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_nobody_joins_a_conversation_by_knowing_its_id(bot: Bot) -> None:
+    from channels.guard_texts import guard_text
+
+    victim, victim_token, victim_got = await open_session(bot)
+    conversation = victim_token.split(".")[0]
+    attacker, attacker_token, attacker_got = await open_session(bot, requested=conversation)
+    try:
+        assert attacker_token.split(".")[0] != conversation  # a new conversation, not the victim's
+        await victim.emit("user_uttered", {"message": "怎么查征信", "session_id": victim_token})
+        await until(lambda: any("征信" in (m.get("text") or "") for m in victim_got))
+        await attacker.emit("user_uttered", {"message": "我的情况", "session_id": conversation})
+        await attacker.emit("user_uttered", {"message": "我的情况", "session_id": victim_token})  # not joined
+        await until(lambda: len(attacker_got) >= 2)
+        assert [m["text"] for m in attacker_got] == [guard_text("session_invalid")] * 2
+        assert not any("征信" in (m.get("text") or "") for m in attacker_got)
+    finally:
+        await victim.disconnect()
+        await attacker.disconnect()
+    # The signed id continues the same conversation on a new connection (a reloaded page).
+    again, token, _ = await open_session(bot, requested=victim_token)
+    assert token == victim_token
+    await again.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_connections_from_one_address_are_capped(bot: Bot) -> None:
+    import socketio
+
+    from channels.webchat import MAX_CONNECTIONS_PER_ADDRESS
+
+    clients = []
+    try:
+        for _ in range(MAX_CONNECTIONS_PER_ADDRESS):
+            client = socketio_client()
+            await client.connect(bot.url, transports=["polling"], wait_timeout=10)
+            clients.append(client)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await socketio_client().connect(bot.url, transports=["polling"], wait_timeout=10)
+    finally:
+        for client in clients:
+            await client.disconnect()
+    import asyncio
+
+    client = socketio_client()  # the slots are free again once those have left
+    for _ in range(100):  # the server forgets them as their disconnects arrive
+        try:
+            await client.connect(bot.url, transports=["polling"], wait_timeout=10)
+            break
+        except socketio.exceptions.ConnectionError:
+            await asyncio.sleep(0.1)
+    assert client.connected
+    await client.disconnect()

@@ -72,7 +72,9 @@ async def test_incoming_messages_are_answered_through_webchat_output() -> None:
 
     channel.blueprint(on_new_message)
     handler = channel.sio.handlers["/"]["user_uttered"]
-    await handler("sid-1", {"message": "借呗借不出来", "session_id": "session-1"})
+    channel.sio.enter_room = lambda *args, **kwargs: None  # no real connection here
+    token = channel.join_session("sid-1", channel.signer.sign("session-1"))
+    await handler("sid-1", {"message": "借呗借不出来", "session_id": token})
     assert len(received) == 1
     assert received[0].sender_id == "session-1"
     assert received[0].input_channel == "socketio"
@@ -111,14 +113,24 @@ class EchoBot:
 def guarded_handler(
     bot: EchoBot, monkeypatch: pytest.MonkeyPatch, guard: Optional[Guard] = None
 ) -> Tuple[Callable[[str, Any], Awaitable[None]], RecordingServer]:
-    """The channel's user_uttered handler, with emits recorded instead of sent."""
+    """The channel's user_uttered handler, with emits recorded instead of sent. The handler
+    first joins the connection to the (signed) session named in the message, as the widget's
+    session_request does; an id of 100 characters or more is sent as it is."""
     channel = WebchatInput.from_credentials({"session_persistence": True})
     if guard is not None:
         channel.guard = guard
     channel.blueprint(bot)
     sio = RecordingServer()
     monkeypatch.setattr(channel.sio, "emit", sio.emit)
-    return channel.sio.handlers["/"]["user_uttered"], sio
+    monkeypatch.setattr(channel.sio, "enter_room", lambda *args, **kwargs: None)
+    raw = channel.sio.handlers["/"]["user_uttered"]
+
+    async def handler(sid: str, data: Any) -> None:
+        if isinstance(data, dict) and isinstance(data.get("session_id"), str) and len(data["session_id"]) < 100:
+            data = {**data, "session_id": channel.join_session(sid, channel.signer.sign(data["session_id"]))}
+        await raw(sid, data)
+
+    return handler, sio
 
 
 def emitted_texts(sio: RecordingServer, room: str) -> List[str]:
@@ -174,16 +186,30 @@ async def test_flood_is_refused_per_session(monkeypatch: pytest.MonkeyPatch) -> 
     ]
 
 
-@pytest.mark.parametrize("data", [None, "text", {"message": "你好"},
-                                  {"message": "你好", "session_id": "x" * 300}])
+@pytest.mark.parametrize("data", [None, "text"])
 @pytest.mark.asyncio
-async def test_messages_without_a_valid_session_are_ignored(
-    monkeypatch: pytest.MonkeyPatch, data: Any
-) -> None:
+async def test_messages_that_are_not_objects_are_ignored(monkeypatch: pytest.MonkeyPatch, data: Any) -> None:
     bot = EchoBot()
     handler, sio = guarded_handler(bot, monkeypatch)
     await handler("sid-1", data)
     assert bot.received == [] and sio.emitted == []
+
+
+@pytest.mark.parametrize("data", [{"message": "你好"}, {"message": "你好", "session_id": "x" * 300},
+                                  {"message": "你好", "session_id": "victim-session"},
+                                  {"message": "你好", "session_id": "victim-session.0123456789abcdef"}])
+@pytest.mark.asyncio
+async def test_messages_for_a_session_not_joined_get_a_polite_answer(
+    monkeypatch: pytest.MonkeyPatch, data: Any
+) -> None:
+    bot = EchoBot()
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    channel.blueprint(bot)
+    sio = RecordingServer()
+    monkeypatch.setattr(channel.sio, "emit", sio.emit)
+    await channel.sio.handlers["/"]["user_uttered"]("sid-1", data)
+    assert bot.received == []
+    assert sio.emitted == [("bot_uttered", {"text": guard_text("session_invalid")}, {"room": "sid-1"})]
 
 
 @pytest.mark.asyncio
@@ -195,8 +221,11 @@ async def test_socketio_round_trip_on_a_real_server(serve_blueprint: Serve) -> N
     confirmed, answered = asyncio.Event(), asyncio.Event()
     replies: List[Any] = []
 
+    session: List[str] = []
+
     @client.on("session_confirm")
-    async def on_session_confirm(_: Any) -> None:
+    async def on_session_confirm(token: Any) -> None:
+        session.append(token)
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -209,7 +238,9 @@ async def test_socketio_round_trip_on_a_real_server(serve_blueprint: Serve) -> N
     try:
         await client.emit("session_request", {"session_id": "round-trip"})
         await asyncio.wait_for(confirmed.wait(), timeout=10)
-        await client.emit("user_uttered", {"message": f"手机{PHONE}", "session_id": "round-trip"})
+        # The server issues a signed id of its own; the widget keeps and sends that one.
+        assert session[0] != "round-trip" and session[0].count(".") == 1
+        await client.emit("user_uttered", {"message": f"手机{PHONE}", "session_id": session[0]})
         await asyncio.wait_for(answered.wait(), timeout=10)
     finally:
         await client.disconnect()

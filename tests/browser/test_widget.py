@@ -106,6 +106,7 @@ def web_bot(trained_model: Path, web_port: int, tmp_path_factory: pytest.TempPat
     with running_bot(
         tmp_path_factory.mktemp("web-bot"), trained_model,
         extra_args=["--cors", f"http://localhost:{web_port}"],
+        extra_env={"WEBCHAT_ALLOWED_ORIGINS": f"http://localhost:{web_port}"},
     ) as bot:
         yield bot
 
@@ -264,7 +265,8 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     assert card.locator(".advice-step-number").first.inner_text() == "1"
     assert card.locator(".advice-reasons li").count() >= 1
     # The card shows exactly the payload the bot sent, with Chinese titles (no raw codes).
-    sender = session_id(page)
+    signed = session_id(page)  # "<conversation>.<signature>", issued by the bot (channels/webchat.py)
+    sender = signed.split(".")[0]
     payload = advice_payload(web_bot, sender)
     assert steps.evaluate_all("items => items.map(li => li.dataset.code)") == payload["steps"]
     labels = build_web.advice_labels()
@@ -286,7 +288,7 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     page.locator(".advice-card .advice-steps li").first.wait_for(state="visible")
     assert client_texts(page) == conversation
     assert page.locator(".rw-messages-container .rw-message").count() == message_count
-    assert session_id(page) == sender, "the socket.io session changed on reload"
+    assert session_id(page) == signed, "the socket.io session changed on reload"
     page.locator(".advice-card").last.scroll_into_view_if_needed()
     page.screenshot(path=str(OUTPUT / "after-reload.png"))
     assert_page_clean(page)

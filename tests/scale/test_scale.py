@@ -68,14 +68,32 @@ def test_rest_is_round_robin_over_both_replicas(cluster: Cluster) -> None:
     assert used == {f"127.0.0.1:{cluster.ports['rasa-0']}", f"127.0.0.1:{cluster.ports['rasa-1']}"}
 
 
-def test_the_token_protected_api_is_proxied_and_still_protected(cluster: Cluster) -> None:
+def test_only_the_read_only_api_is_proxied_and_the_token_never_in_a_url(cluster: Cluster) -> None:
     who = sender()
     cluster.bot().send(who, "怎么查征信")
-    tracker = cluster.bot().tracker(who)  # through nginx, with the token
+    tracker = cluster.bot().tracker(who)  # through nginx, the token in X-Rasa-Token
     assert tracker["sender_id"] == who and tracker["latest_message"]["intent"]["name"]
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{cluster.url}/conversations/{who}/tracker", timeout=10)
-    assert refused.value.code in (401, 403)
+    assert cluster.bot().get("/status")["model_id"]
+
+    def status(method: str, path: str, headers: Dict[str, str], body: bytes = b"") -> int:
+        request = urllib.request.Request(f"{cluster.url}{path}", data=body or None, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    token = {"X-Rasa-Token": cluster.token}
+    assert status("GET", f"/conversations/{who}/tracker", {}) in (401, 403)
+    assert status("GET", f"/conversations/{who}/tracker?token={cluster.token}", {}) == 400
+    assert status("PUT", "/model", token, b"{}") == 404
+    assert status("POST", f"/conversations/{who}/tracker/events", token, b"[]") == 404
+    assert status("POST", "/model/parse", token, b'{"text": "hi"}') == 404
+    assert status("POST", f"/conversations/{who}/tracker", token, b"{}") == 403
+    logs = b"".join(path.read_bytes() for path in (cluster.base / "nginx").glob("*.log"))
+    assert cluster.token.encode() not in logs
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in (cluster.base / "nginx").glob("*.log")}
+    assert set(modes.values()) == {"0o600"}, modes
 
 
 def test_everything_listens_on_loopback_only(cluster: Cluster) -> None:
@@ -137,9 +155,11 @@ async def test_socketio_polling_through_nginx_is_sticky(cluster: Cluster) -> Non
     confirmed, answered = asyncio.Event(), asyncio.Event()
     replies: List[Any] = []
     session = sender("sio")
+    signed: List[str] = []
 
     @client.on("session_confirm")
-    async def on_session_confirm(_: Any) -> None:
+    async def on_session_confirm(token: Any) -> None:
+        signed.append(token)  # the server's signed id (channels/webchat.py), kept by the widget
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -155,14 +175,14 @@ async def test_socketio_polling_through_nginx_is_sticky(cluster: Cluster) -> Non
         await asyncio.wait_for(confirmed.wait(), timeout=10)
         for _ in range(3):
             answered.clear()
-            await client.emit("user_uttered", {"message": "怎么查征信", "session_id": session})
+            await client.emit("user_uttered", {"message": "怎么查征信", "session_id": signed[0]})
             await asyncio.wait_for(answered.wait(), timeout=20)
     finally:
         await client.disconnect()
     assert BUSY not in json.dumps(replies, ensure_ascii=False)
     used = upstreams_in_access_log(cluster, "/socket.io/")[before:]
     assert len(used) >= 6 and len(set(used)) == 1, f"one polling session reached several replicas: {used}"
-    await stored(cluster, session)
+    await stored(cluster, signed[0].split(".")[0])
 
 
 @pytest.mark.asyncio
@@ -189,14 +209,14 @@ async def test_socketio_websocket_upgrade_through_nginx(cluster: Cluster) -> Non
         await ws.send("40")  # socket.io connect, default namespace
         assert (await asyncio.wait_for(ws.recv(), timeout=10)).startswith("40")
         await ws.send("42" + json.dumps(["session_request", {"session_id": session}]))
-        await next_event(ws, "session_confirm")
-        await ws.send("42" + json.dumps(["user_uttered", {"message": "怎么查征信", "session_id": session}],
+        signed = await next_event(ws, "session_confirm")
+        await ws.send("42" + json.dumps(["user_uttered", {"message": "怎么查征信", "session_id": signed}],
                                         ensure_ascii=False))
         replies = [await next_event(ws, "bot_uttered")]  # the disclaimer comes first
         while "征信" not in replies[-1].get("text", ""):
             replies.append(await next_event(ws, "bot_uttered"))
     assert BUSY not in json.dumps(replies, ensure_ascii=False)
-    await stored(cluster, session)
+    await stored(cluster, signed.split(".")[0])
 
 
 # --- shared state ---------------------------------------------------------------------------
