@@ -430,17 +430,3 @@ def parse_choices(text: str, count: int) -> Optional[list[int]]:
         if number not in picked:
             picked.append(number)
     return picked or None
-
-
-# ---------------------------------------------------------------- facts
-
-
-def extract_facts(text: str) -> dict[str, object]:
-    """Contract slot → value stated about the user's own situation in one message.
-
-    The spaCy pipeline is imported on first use so that importing this module
-    (e.g. in the action server) stays cheap.
-    """
-    from advisor.facts import extract_facts as _extract
-
-    return _extract(text)

@@ -11,7 +11,7 @@ from advisor import contract
 from advisor import fact_patterns
 from advisor.facts import KeywordSegmenter, compile_pattern, find_facts, find_products
 from advisor.normalize import normalize_text
-from advisor.parsing import extract_facts
+from advisor.facts import extract_facts
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.normalize import normalize_text
-from advisor.parsing import extract_facts
+from advisor.facts import extract_facts
 from advisor.statements import only_states_facts
 from components.statement_guard import StatementGuard
 
