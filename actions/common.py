@@ -9,13 +9,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from advisor.answers import DIAGNOSIS_SLOTS
 from advisor.contract import RECENT_EVENTS
 
-TOPIC_BY_INTENT = {
-    "ask_limit_dropped": "limit_dropped",
-    "ask_restore_limit": "restore_limit",
-    "ask_cannot_borrow": "cannot_borrow",
-    "ask_limit_closed": "limit_closed",
-    "ask_increase_limit": "increase_limit",
-}
 DEFAULT_TOPIC = "cannot_borrow"
 
 

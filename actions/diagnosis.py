@@ -10,12 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.safety import SafeAction
 from actions.common import (
     DEFAULT_TOPIC,
-    TOPIC_BY_INTENT,
     diagnosis_facts,
     latest_intent,
     unknown_facts,
 )
 from advisor.answers import DIAGNOSIS_SLOTS, reconcile_facts
+from advisor.contract import TOPIC_BY_INTENT
 from advisor.engine import rank_advice
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan

@@ -12,6 +12,7 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from advisor import contract
+from advisor.domain_rules import overdue_implied_by_days
 from advisor.knowledge import load_diagnosis_config
 from advisor.parsing import parse_answer, parse_choices, parse_days, parse_percentage, parse_since
 
@@ -130,6 +131,6 @@ def reconcile_facts(facts: Mapping[str, object]) -> Dict[str, object]:
     has_overdue, days = facts.get("has_overdue"), facts.get("overdue_days")
     if has_overdue is False and days not in (None, 0, 0.0):
         changes["overdue_days"] = None
-    elif has_overdue is None and isinstance(days, (int, float)) and days > 0:
+    elif overdue_implied_by_days(has_overdue, days) is not has_overdue:
         changes["has_overdue"] = True
     return changes

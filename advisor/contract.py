@@ -66,13 +66,18 @@ RECENT_EVENTS = "recent_events"
 # Everything the diagnosis form can ask: one fact each, or the multiple-choice question.
 QUESTIONS: tuple[str, ...] = FACT_SLOTS + (RECENT_EVENTS,)
 
-# The user asks something (as opposed to answering, stating a fact or small talk).
-QUESTION_INTENTS: tuple[str, ...] = (
-    "ask_limit_dropped",
-    "ask_restore_limit",
-    "ask_cannot_borrow",
-    "ask_limit_closed",
-    "ask_increase_limit",
+# The limit questions: each starts the diagnosis on its topic (data/rules.yml, "a limit
+# question starts the diagnosis"; tests/test_contract_rules.py keeps the two in step).
+TOPIC_BY_INTENT: dict[str, str] = {
+    "ask_limit_dropped": "limit_dropped",
+    "ask_restore_limit": "restore_limit",
+    "ask_cannot_borrow": "cannot_borrow",
+    "ask_limit_closed": "limit_closed",
+    "ask_increase_limit": "increase_limit",
+}
+DIAGNOSIS_INTENTS: tuple[str, ...] = tuple(TOPIC_BY_INTENT)
+# General questions answered from knowledge/faq.yml (data/rules.yml, "answer a general question").
+FAQ_INTENTS: tuple[str, ...] = (
     "ask_credit_report",
     "ask_debt_ratio",
     "ask_alternatives",
@@ -82,6 +87,8 @@ QUESTION_INTENTS: tuple[str, ...] = (
     "request_human",
     "ask_boost_service",
 )
+# The user asks something (as opposed to answering, stating a fact or small talk).
+QUESTION_INTENTS: tuple[str, ...] = DIAGNOSIS_INTENTS + FAQ_INTENTS
 
 INTENTS: tuple[str, ...] = QUESTION_INTENTS + (
     "inform",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from advisor.contract import TOPICS, UNKNOWN
+from advisor.domain_rules import overdue_implied_by_days
 from advisor.knowledge import load_advice_knowledge
 
 Facts = Mapping[str, object]
@@ -166,12 +167,8 @@ def _number(value: object) -> Optional[float]:
 
 
 def _bool_states(facts: Facts) -> dict[str, str]:
-    states = {rule.fact: _state(facts.get(rule.fact)) for rule in BOOL_RULES}
-    days = _number(facts.get("overdue_days"))
-    # A number of overdue days implies an overdue, unless the user said there was none.
-    if states["has_overdue"] in ("none", "unknown") and days is not None and days > 0:
-        states["has_overdue"] = "yes"
-    return states
+    facts = {**facts, "has_overdue": overdue_implied_by_days(facts.get("has_overdue"), facts.get("overdue_days"))}
+    return {rule.fact: _state(facts.get(rule.fact)) for rule in BOOL_RULES}
 
 
 def _debt_points(ratio: float) -> float:

@@ -16,21 +16,16 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from advisor.contract import DIAGNOSIS_INTENTS
+
 JIEBEI = "借呗"
 
 # Named as the user's situation far more often than as the subject of a question
 # (「我信用卡上个月逾期了五天」 explains a Jiebei problem), so they do not move a message out.
 CONTEXT_PRODUCTS = frozenset({"信用卡"})
 
-# Intents that mean "my Jiebei limit …": the diagnosis starts on them.
-JIEBEI_LIMIT_INTENTS = frozenset({
-    "ask_limit_dropped",
-    "ask_restore_limit",
-    "ask_cannot_borrow",
-    "ask_limit_closed",
-    "ask_increase_limit",
-    "ask_when_retry",
-})
+# Intents that mean "my Jiebei limit …": the diagnosis intents, and when one can borrow again.
+JIEBEI_LIMIT_INTENTS = frozenset(DIAGNOSIS_INTENTS) | {"ask_when_retry"}
 
 
 # A wish or a how-to (想/怎么/帮我 …) followed closely by closing, pausing or lowering. 被/给/了/会
