@@ -266,6 +266,26 @@ def extract_facts(text: str) -> dict[str, object]:
     return {fact.slot: fact.value for fact in find_facts(text)}
 
 
+def analyse(text: str) -> tuple[list[Fact], list[tuple[str, int, int]]]:
+    """``find_facts`` and ``find_products`` of `text` from one normalisation and one spaCy doc."""
+    normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
+    if not normalized.strip():
+        return [], []
+    try:
+        nlp, _, _ = _pipeline()
+        doc = nlp(normalized)
+    except Exception:  # rules are best effort; a message must never fail on them
+        logger.exception("Situation analysis failed for %r", normalized[:80])
+        return [], []
+    products = [(ent.ent_id_ or ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
+    try:
+        facts = _find_facts(normalized, doc)
+    except Exception:
+        logger.exception("Fact extraction failed for %r", normalized[:80])
+        facts = []
+    return facts, products
+
+
 def find_products(text: str) -> list[tuple[str, int, int]]:
     """(canonical product name, start, end) for every product mentioned."""
     normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
@@ -280,7 +300,7 @@ def find_products(text: str) -> list[tuple[str, int, int]]:
     return [(ent.ent_id_ or ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
 
 
-def _find_facts(text: str) -> list[Fact]:
+def _find_facts(text: str, doc: Any = None) -> list[Fact]:
     from spacy.tokens import Span
     from spacy.util import filter_spans
 
@@ -288,7 +308,8 @@ def _find_facts(text: str) -> list[Fact]:
     if not clauses:
         return []
     nlp, matcher, labels = _pipeline()
-    doc = nlp.make_doc(text)
+    # The matcher reads tokens only: a doc that went through the entity ruler serves as well.
+    doc = nlp.make_doc(text) if doc is None else doc
     fact_spans: list[Span] = []
     debt_clauses: set[int] = set()
     for match_id, start, end in matcher(doc):

@@ -69,9 +69,19 @@ _BEFORE_FOLLOWER = re.compile(f"(?:{_MISSPELT})(?=的?(?:{_alternation(TYPOS.pro
 
 
 def normalize_text(text: str) -> str:
-    """Returns the cleaned form of `text` ("" for anything that is not a string)."""
+    """Returns the cleaned form of `text` ("" for anything that is not a string).
+
+    Several parts of one turn read the same message (components, parsers, the form's
+    validator), so results are remembered for recent texts: normalising is pure and
+    idempotent, and a repeat costs a dictionary lookup instead of ~0.15 ms.
+    """
     if not isinstance(text, str) or not text:
         return ""
+    return _normalize_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_cached(text: str) -> str:
     cleaned = _drop_invisible(text)
     cleaned = _to_simplified(cleaned)
     cleaned = cleaned.translate(_halfwidth_table())

@@ -1,9 +1,9 @@
 """Rasa graph component that turns stated facts into entities named after the contract slots.
 
-Besides the seven diagnosis slots it adds `amount` (yuan), `duration_days`,
-`percentage` and `product` entities. A message that is only a number yields none
-of these: what a bare "10" means depends on the question the form asked, which
-the form validator knows and this component does not.
+Besides the diagnosis slots it adds `product` entities (花呗, 网商贷 … for the scope guard).
+One spaCy doc per message serves both (advisor.facts.analyse). Generic amounts,
+durations and percentages are not produced: nothing reads them, and what a bare "10"
+means depends on the question the form asked, which the form validator knows.
 """
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from advisor.facts import find_facts, find_products, warm_up
+from advisor.facts import analyse, warm_up
 from advisor.normalize import normalize_text
-from advisor.parsing import is_bare_number, parse_amount, parse_days, parse_percentage
 
 logger = logging.getLogger(__name__)
 
@@ -74,23 +73,9 @@ class SituationExtractor(GraphComponent, EntityExtractorMixin):
         # Offsets from the rules index the normalised text; when TextNormalizer ran
         # first that is the message text itself, otherwise fall back to the whole text.
         same_offsets = normalize_text(text) == text
-        entities = [
-            _entity(fact.slot, fact.value, fact.start, fact.end, text, same_offsets)
-            for fact in find_facts(text)
-        ]
-        entities += [
-            _entity("product", name, start, end, text, same_offsets)
-            for name, start, end in find_products(text)
-        ]
-        if not is_bare_number(text):
-            for name, parse in (
-                ("amount", parse_amount),
-                ("duration_days", parse_days),
-                ("percentage", parse_percentage),
-            ):
-                value = parse(text)
-                if value is not None:
-                    entities.append(_entity(name, float(value), 0, len(text), text, True))
+        facts, products = analyse(text)
+        entities = [_entity(fact.slot, fact.value, fact.start, fact.end, text, same_offsets) for fact in facts]
+        entities += [_entity("product", name, start, end, text, same_offsets) for name, start, end in products]
         return entities
 
 

@@ -1,5 +1,6 @@
 """Prints the performance figures the README records: training time, model size, NLU parse
-time per message, and REST turn latency (p50/p95) over 200 turns against a running bot.
+time per message (and per graph node), and REST turn latency (p50/p95) over 200 turns
+against a running bot.
 
     python scripts/bench.py [--skip-train] [--turns 200]
 """
@@ -14,7 +15,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import List
+from collections import defaultdict
+from typing import Any, Dict, List
 
 import yaml
 
@@ -62,6 +64,37 @@ def bench_parse(messages: List[str], model: Path = MODEL) -> List[float]:
     return asyncio.run(run())
 
 
+def bench_components(messages: List[str], model: Path = MODEL) -> Dict[str, float]:
+    """Mean milliseconds per message spent in each node of the NLU graph (Agent.parse_message)."""
+    from rasa.core.agent import Agent
+    from rasa.engine.graph import GraphNode
+
+    spent: Dict[str, float] = defaultdict(float)
+    original = GraphNode.__call__
+
+    def timed(node: GraphNode, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(node, *args, **kwargs)
+        finally:
+            spent[node._node_name] += time.perf_counter() - started
+
+    agent = Agent.load(str(model))
+
+    async def run() -> None:
+        await agent.parse_message(messages[0])  # warm-up
+        spent.clear()
+        for text in messages:
+            await agent.parse_message(text)
+
+    GraphNode.__call__ = timed  # type: ignore[method-assign]
+    try:
+        asyncio.run(run())
+    finally:
+        GraphNode.__call__ = original  # type: ignore[method-assign]
+    return {name: total * 1000 / len(messages) for name, total in sorted(spent.items(), key=lambda kv: -kv[1])}
+
+
 def bench_rest(turns: int) -> List[float]:
     timings: List[float] = []
     with tempfile.TemporaryDirectory() as workdir, running_bot(Path(workdir)) as bot:
@@ -88,6 +121,10 @@ def main() -> None:
     parse = bench_parse(heldout_texts())
     print(f"NLU parse per message ({len(parse)} held-out messages): mean {statistics.mean(parse):.1f} ms, "
           f"p95 {percentile(parse, 0.95):.1f} ms", flush=True)
+    print("NLU time per message by graph node (mean ms):", flush=True)
+    for name, milliseconds in bench_components(heldout_texts()).items():
+        if milliseconds >= 0.05:
+            print(f"  {name:<58} {milliseconds:6.2f}", flush=True)
     rest = bench_rest(args.turns)
     print(f"REST turn latency ({len(rest)} turns, action server on): p50 {percentile(rest, 0.5):.1f} ms, "
           f"p95 {percentile(rest, 0.95):.1f} ms, max {max(rest):.1f} ms", flush=True)
