@@ -246,28 +246,12 @@ def _clause_index(clauses: list[_Clause], char: int) -> int:
 # ---------------------------------------------------------------- extraction
 
 
-def find_facts(text: str) -> list[Fact]:
-    """The facts stated in `text`, one per slot (the last statement wins).
+def analyse(text: str) -> tuple[list[Fact], list[tuple[str, int, int]]]:
+    """The facts stated in `text` (one per slot, the last statement wins) and the products it
+    names (canonical name, start, end), from one normalisation and one spaCy doc.
 
     Spans index the normalised text (`normalize_text(text)`).
     """
-    normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
-    if not normalized.strip():
-        return []
-    try:
-        return _find_facts(normalized)
-    except Exception:  # rules are best effort; a message must never fail on them
-        logger.exception("Fact extraction failed for %r", normalized[:80])
-        return []
-
-
-def extract_facts(text: str) -> dict[str, object]:
-    """Contract slot → value stated about the user's own situation in `text`."""
-    return {fact.slot: fact.value for fact in find_facts(text)}
-
-
-def analyse(text: str) -> tuple[list[Fact], list[tuple[str, int, int]]]:
-    """``find_facts`` and ``find_products`` of `text` from one normalisation and one spaCy doc."""
     normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
     if not normalized.strip():
         return [], []
@@ -286,21 +270,20 @@ def analyse(text: str) -> tuple[list[Fact], list[tuple[str, int, int]]]:
     return facts, products
 
 
+def find_facts(text: str) -> list[Fact]:
+    return analyse(text)[0]
+
+
+def extract_facts(text: str) -> dict[str, object]:
+    """Contract slot → value stated about the user's own situation in `text`."""
+    return {fact.slot: fact.value for fact in find_facts(text)}
+
+
 def find_products(text: str) -> list[tuple[str, int, int]]:
-    """(canonical product name, start, end) for every product mentioned."""
-    normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
-    if not normalized.strip():
-        return []
-    try:
-        nlp, _, _ = _pipeline()
-        doc = nlp(normalized)
-    except Exception:
-        logger.exception("Product extraction failed for %r", normalized[:80])
-        return []
-    return [(ent.ent_id_ or ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
+    return analyse(text)[1]
 
 
-def _find_facts(text: str, doc: Any = None) -> list[Fact]:
+def _find_facts(text: str, doc: Any) -> list[Fact]:
     from spacy.tokens import Span
     from spacy.util import filter_spans
 
@@ -308,8 +291,6 @@ def _find_facts(text: str, doc: Any = None) -> list[Fact]:
     if not clauses:
         return []
     nlp, matcher, labels = _pipeline()
-    # The matcher reads tokens only: a doc that went through the entity ruler serves as well.
-    doc = nlp.make_doc(text) if doc is None else doc
     fact_spans: list[Span] = []
     debt_clauses: set[int] = set()
     for match_id, start, end in matcher(doc):

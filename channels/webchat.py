@@ -66,7 +66,6 @@ MAX_CONNECTIONS_PER_ADDRESS = 20
 MAX_CONNECTIONS = 5000
 
 
-
 class SessionSigner:
     """Signs conversation ids handed to socket.io clients, so only their holder can join."""
 
@@ -99,9 +98,6 @@ class SessionSigner:
         if not conversation or not hmac.compare_digest(signature, self._signature(conversation)):
             return None
         return conversation
-
-    def new(self) -> str:
-        return self.sign(uuid.uuid4().hex)
 
 
 def client_address(environ: Dict[str, Any]) -> str:
@@ -241,10 +237,8 @@ class WebchatInput(SocketIOInput):
         """Puts the connection in its conversation's room; returns the signed id to confirm.
 
         A correctly signed id continues that conversation; anything else starts a new one."""
-        conversation = self.signer.verify(requested)
-        token = requested if conversation is not None else self.signer.new()
-        conversation = self.signer.verify(token)
-        assert conversation is not None and isinstance(token, str)
+        conversation = self.signer.verify(requested) or uuid.uuid4().hex
+        token = self.signer.sign(conversation)
         previous = self._session_of.get(sid)
         if previous is not None and previous != conversation:
             self.sio.leave_room(sid, previous, namespace=self.namespace)

@@ -14,9 +14,9 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from collections import defaultdict
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 import yaml
 
@@ -46,29 +46,13 @@ def heldout_texts() -> List[str]:
     return [line[2:].strip() for block in data["nlu"] for line in block["examples"].splitlines() if line.startswith("- ")]
 
 
-def bench_parse(messages: List[str], model: Path = MODEL) -> List[float]:
-    """Milliseconds of Agent.parse_message for each message, after one warm-up."""
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-
-    async def run() -> List[float]:
-        await agent.parse_message(messages[0])  # warm-up
-        timings = []
-        for text in messages:
-            started = time.perf_counter()
-            await agent.parse_message(text)
-            timings.append((time.perf_counter() - started) * 1000)
-        return timings
-
-    return asyncio.run(run())
-
-
-def bench_components(messages: List[str], model: Path = MODEL) -> Dict[str, float]:
-    """Mean milliseconds per message spent in each node of the NLU graph (Agent.parse_message)."""
+def bench_parse(messages: List[str], model: Path = MODEL, per_node: Optional[Dict[str, float]] = None) -> List[float]:
+    """Milliseconds of Agent.parse_message for each message, after one warm-up. With `per_node`,
+    also fills it with the mean milliseconds per message spent in each node of the NLU graph."""
     from rasa.core.agent import Agent
     from rasa.engine.graph import GraphNode
 
+    agent = Agent.load(str(model))
     spent: Dict[str, float] = defaultdict(float)
     original = GraphNode.__call__
 
@@ -79,20 +63,25 @@ def bench_components(messages: List[str], model: Path = MODEL) -> Dict[str, floa
         finally:
             spent[node._node_name] += time.perf_counter() - started
 
-    agent = Agent.load(str(model))
-
-    async def run() -> None:
+    async def run() -> List[float]:
         await agent.parse_message(messages[0])  # warm-up
         spent.clear()
+        timings = []
         for text in messages:
+            started = time.perf_counter()
             await agent.parse_message(text)
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
 
+    if per_node is None:
+        return asyncio.run(run())
     GraphNode.__call__ = timed  # type: ignore[method-assign]
     try:
-        asyncio.run(run())
+        timings = asyncio.run(run())
     finally:
         GraphNode.__call__ = original  # type: ignore[method-assign]
-    return {name: total * 1000 / len(messages) for name, total in sorted(spent.items(), key=lambda kv: -kv[1])}
+    per_node.update({name: total * 1000 / len(messages) for name, total in sorted(spent.items(), key=lambda kv: -kv[1])})
+    return timings
 
 
 def bench_rest(turns: int) -> List[float]:
@@ -118,11 +107,12 @@ def main() -> None:
     if not args.skip_train:
         print(f"training time (rasa train --force): {bench_training():.1f} s", flush=True)
     print(f"model size: {MODEL.stat().st_size / 1e6:.1f} MB", flush=True)
-    parse = bench_parse(heldout_texts())
+    per_node: Dict[str, float] = {}
+    parse = bench_parse(heldout_texts(), per_node=per_node)
     print(f"NLU parse per message ({len(parse)} held-out messages): mean {statistics.mean(parse):.1f} ms, "
           f"p95 {percentile(parse, 0.95):.1f} ms", flush=True)
-    print("NLU time per message by graph node (mean ms):", flush=True)
-    for name, milliseconds in bench_components(heldout_texts()).items():
+    print("NLU time per message by graph node (mean ms, the same pass):", flush=True)
+    for name, milliseconds in per_node.items():
         if milliseconds >= 0.05:
             print(f"  {name:<58} {milliseconds:6.2f}", flush=True)
     rest = bench_rest(args.turns)

@@ -96,12 +96,14 @@ def _env(extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
             "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
 
 
-def private_log(path: Path, append: bool = False) -> IO[bytes]:
-    """A log file only its owner can read (logs quote users), made so before the first byte."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+def open_private(path: Path, mode: str = "wb") -> IO[Any]:
+    """A file only its owner can read (logs, secrets and review files quote users or hold
+    keys), made so before the first byte; an older file loses its wider mode too.
+    `mode`: "w" or "a", with "b" for bytes (else UTF-8 text)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     descriptor = os.open(path, flags, 0o600)
     os.fchmod(descriptor, 0o600)
-    return os.fdopen(descriptor, "ab" if append else "wb")
+    return os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -120,7 +122,7 @@ def action_server(workdir: Path, port: int, extra_env: Optional[Dict[str, str]] 
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
-        cwd=ROOT, env=_env(extra_env), stdout=private_log(log), stderr=subprocess.STDOUT,
+        cwd=ROOT, env=_env(extra_env), stdout=open_private(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
@@ -148,7 +150,7 @@ def rasa_server(
         [str(BIN / "python"), "-m", "scripts.rasa_run", "--model", str(model), "--port", str(port),
          "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
-        cwd=ROOT, env={**_env(extra_env), "RASA_TOKEN": token}, stdout=private_log(log), stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**_env(extra_env), "RASA_TOKEN": token}, stdout=open_private(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)

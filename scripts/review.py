@@ -43,6 +43,7 @@ import yaml  # noqa: E402
 
 from scripts.nlu_overlap import comparable, edit_similarity  # noqa: E402
 from channels.guard import mask_pii, safe_sender  # noqa: E402
+from scripts.local_bot import open_private  # noqa: E402
 
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_WINDOW_S = 120.0
@@ -255,10 +256,7 @@ def write_candidates(path: Path, candidates: list[Candidate], meta: dict[str, An
     )
     body = {**meta, "candidates": [c.as_dict() for c in candidates]}
     text = header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120)
-    # Created owner-only before anything is written: it quotes users.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+    with open_private(path, "w") as out:  # it quotes users
         out.write(text)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.local_bot import BIN, MODEL, ROOT, Bot, free_port, private_log, wait_until_up  # noqa: E402
+from scripts.local_bot import BIN, MODEL, ROOT, Bot, free_port, open_private, wait_until_up  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 ENDPOINTS = ROOT / "endpoints.scale.yml"
@@ -242,18 +242,12 @@ class Cluster:
         if all(key in values for key in wanted):
             return values
         values = {key: values.get(key) or secrets.token_urlsafe(18) for key in wanted}
-        # Created with its mode: never readable by others, not even for a moment.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # an older file keeps its mode otherwise
-        with os.fdopen(descriptor, "w") as handle:
+        with open_private(path, "w") as handle:  # never readable by others, not even for a moment
             handle.write(json.dumps(values))
         return values
 
     def save_state(self) -> None:
-        # It holds the API token: created owner-only, not chmod-ed after the token is written.
-        descriptor = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
+        with open_private(self.state_file, "w") as handle:  # it holds the API token
             handle.write(json.dumps(
                 {"port": self.port, "token": self.token, "ports": self.ports, "pg_dir": str(self.pg_dir),
                  "replicas": self.replicas, "action_servers": self.action_servers}, indent=2))
@@ -360,7 +354,7 @@ class Cluster:
                marker: Optional[str] = None, umask: Optional[int] = None) -> subprocess.Popen:
         """Starts `command` in its own session (it outlives `make scale`), logs to log/NAME.log,
         records its pid in NAME.pid together with a marker from its command line."""
-        log = private_log(self.log_dir / f"{name}.log", append=True)
+        log = open_private(self.log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
             list(command), cwd=ROOT, env=env or dict(os.environ), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
