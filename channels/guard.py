@@ -371,10 +371,15 @@ def valid_sender(value: object, max_chars: int = MAX_SENDER_CHARS) -> Optional[s
     return sender
 
 
+# A random UUID (as the widget and most clients make them), bare or dashed: its digits are
+# random, so a run that looks like a phone number is chance, not a phone number.
+_UUID_SENDER = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def safe_sender(sender: str) -> str:
     """The sender id, or a stable pseudonym for one that carries PII (a phone number used as
     a session id would otherwise be the key of the stored conversation)."""
-    if not mask_pii(sender)[1]:
+    if _UUID_SENDER.fullmatch(sender) or not mask_pii(sender)[1]:
         return sender
     return "anon-" + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:24]
 

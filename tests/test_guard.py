@@ -397,6 +397,17 @@ def test_sender_ids_with_pii_get_a_stable_pseudonym() -> None:
     assert safe_sender("a@qq.com") != "a@qq.com"
 
 
+def test_random_uuid_sender_ids_are_kept_even_with_a_phone_shaped_digit_run() -> None:
+    # The widget's session ids are uuid4().hex; one in a few dozen holds 11 digits in a row that
+    # start with 1[3-9]. Pseudonymising it would file the conversation under another key.
+    uuid_hex = "2b491bac13294564958aea56af05e610"
+    assert mask_pii(uuid_hex)[1], "the example must look like it holds a phone number"
+    assert safe_sender(uuid_hex) == uuid_hex
+    dashed = "2b491bac-1329-4564-958a-ea56af05e610"
+    assert safe_sender(dashed) == dashed
+    assert safe_sender("x" + uuid_hex) != "x" + uuid_hex
+
+
 def test_metadata_is_masked_and_bounded() -> None:
     assert clean_metadata({"lang": "zh", "n": 3, "ok": True}) == {"lang": "zh", "n": 3, "ok": True}
     assert clean_metadata({"phone": "13812345678", "more": {"mail": ["a@qq.com"]}}) == {
