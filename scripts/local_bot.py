@@ -48,6 +48,9 @@ class Bot:
     def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False) -> None:
         self.url = url
         self.token = token
+        # Process ids when this process started the servers (the benchmark reads their CPU and memory).
+        self.pid: Optional[int] = None
+        self.action_pid: Optional[int] = None
         # Behind nginx (make scale) the API token goes in X-Rasa-Token, never in the URL.
         self.token_header = token_header
         self.workdir = workdir  # logs (*.log) and the SQLite tracker store (tracker.db)
@@ -77,11 +80,11 @@ class Bot:
             return json.loads(response.read())
 
 
-def endpoints_for(action_port: int, tracker_db: Path) -> str:
+def endpoints_for(action_port: int, tracker_db: Path, root: Path = ROOT) -> str:
     """The project's endpoints.yml with the action server on `action_port` and its own SQLite file.
 
     Edited as text, so that ${ACTION_SERVER_SECRET} stays for Rasa to expand."""
-    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    text = (root / "endpoints.yml").read_text(encoding="utf-8")
     text = text.replace("http://localhost:5055/webhook", f"http://127.0.0.1:{action_port}/webhook")
     return text.replace('db: "var/tracker.db"', f"db: {json.dumps(str(tracker_db))}")
 
@@ -91,8 +94,8 @@ def endpoints_for(action_port: int, tracker_db: Path) -> str:
 LOCAL_ACTION_SECRET = os.environ.get("ACTION_SERVER_SECRET") or secrets.token_hex(16)
 
 
-def _env(extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+def _env(extra_env: Optional[Dict[str, str]], root: Path = ROOT) -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
             "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
 
 
@@ -116,13 +119,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def action_server(workdir: Path, port: int, extra_env: Optional[Dict[str, str]] = None) -> Iterator[subprocess.Popen]:
-    """The action server on `port` until the block ends."""
+def action_server(
+    workdir: Path, port: int, extra_env: Optional[Dict[str, str]] = None, root: Path = ROOT
+) -> Iterator[subprocess.Popen]:
+    """The action server on `port` until the block ends. `root`: the checkout it runs from
+    (another commit's worktree, for the benchmark's before/after)."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
-        cwd=ROOT, env=_env(extra_env), stdout=open_private(log), stderr=subprocess.STDOUT,
+        cwd=root, env=_env(extra_env, root), stdout=open_private(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
@@ -138,23 +144,28 @@ def rasa_server(
     model: Path = MODEL,
     extra_env: Optional[Dict[str, str]] = None,
     extra_args: Optional[Sequence[str]] = None,
+    root: Path = ROOT,
+    endpoints_extra: str = "",
 ) -> Iterator[Bot]:
     """`rasa run` with the REST channel and the token-protected API, conversations in
-    `workdir`/tracker.db, custom actions expected on `action_port`."""
+    `workdir`/tracker.db, custom actions expected on `action_port`; `endpoints_extra` is
+    appended to its endpoints.yml (e.g. a lock store)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)  # a urlsafe token may start with "-", which the CLI takes for an option
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db"), encoding="utf-8")
+    endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db", root) + endpoints_extra, encoding="utf-8")
     log = workdir / f"rasa-{port}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "scripts.rasa_run", "--model", str(model), "--port", str(port),
          "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml"), *(extra_args or [])],
-        cwd=ROOT, env={**_env(extra_env), "RASA_TOKEN": token}, stdout=open_private(log), stderr=subprocess.STDOUT,
+         "--credentials", str(root / "credentials.yml"), *(extra_args or [])],
+        cwd=root, env={**_env(extra_env, root), "RASA_TOKEN": token}, stdout=open_private(log), stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)
-        yield Bot(f"http://127.0.0.1:{port}", token, workdir)
+        bot = Bot(f"http://127.0.0.1:{port}", token, workdir)
+        bot.pid = process.pid
+        yield bot
     finally:
         _stop(process)
 
@@ -165,10 +176,13 @@ def running_bot(
     model: Path = MODEL,
     extra_env: Optional[Dict[str, str]] = None,
     extra_args: Optional[Sequence[str]] = None,
+    root: Path = ROOT,
+    endpoints_extra: str = "",
 ) -> Iterator[Bot]:
     """Action server and Rasa on free ports, logs in `workdir`; both stopped on exit.
     `extra_args` go to `rasa run` (e.g. ["--cors", "http://localhost:8000"] for the web page)."""
     action_port = free_port()
-    with action_server(workdir, action_port, extra_env), \
-            rasa_server(workdir, action_port, model, extra_env, extra_args) as bot:
+    with action_server(workdir, action_port, extra_env, root) as actions, \
+            rasa_server(workdir, action_port, model, extra_env, extra_args, root, endpoints_extra) as bot:
+        bot.action_pid = actions.pid
         yield bot
