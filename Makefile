@@ -56,9 +56,10 @@ var/endpoints.yml: endpoints.yml FORCE
 	@mkdir -p var
 	@sed 's#localhost:5055#localhost:$(ACTION_PORT)#' endpoints.yml > $@
 
-# `rasa shell` with the terminal behind the input guard (channels/shell.py).
+# `rasa shell` with the terminal behind the input guard (channels/shell.py), started through
+# scripts/rasa_run.py like every Rasa server here (no API, so no token).
 chat: $(MODEL) var/endpoints.yml
-	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/rasa run --connector channels.shell.GuardedShellInput \
+	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m scripts.rasa_run --connector channels.shell.GuardedShellInput \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:

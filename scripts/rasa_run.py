@@ -9,6 +9,8 @@ the token appended to its own argument list, which the kernel's copy never sees:
 
 With ``--enable-api`` and no RASA_TOKEN (nor ``--jwt-secret``) it refuses to start: an open
 HTTP API lets anyone replace the model or rewrite conversations.
+
+It also keeps jax, which Rasa never uses, out of the process (`keep_out_unused_modules`).
 """
 from __future__ import annotations
 
@@ -27,8 +29,21 @@ def rasa_arguments(argv: List[str], token: Optional[str]) -> List[str]:
     return ["rasa", "run", *argv]
 
 
+# Modules that Rasa imports but never uses. TensorFlow's TFLite helpers import jax when it is
+# installed (TensorFlow 2.12 requires it) to convert jax models, which Rasa never does; the
+# import costs about 100 MB of every server's memory. A None entry makes `import jax` raise
+# ImportError, which TensorFlow expects and handles (tensorflow/lite/python/util.py).
+UNUSED_MODULES = ("jax",)
+
+
+def keep_out_unused_modules() -> None:
+    for name in UNUSED_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
 def main() -> None:
     sys.argv = rasa_arguments(sys.argv[1:], os.environ.pop("RASA_TOKEN", "") or None)
+    keep_out_unused_modules()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
