@@ -1,41 +1,34 @@
-"""The diagnosis form's questions: Rasa runs `action_ask_<slot>` when it requests a slot.
+"""The diagnosis form's questions, sent by the form validator (actions/diagnosis_form.py).
 
-The texts and buttons are in knowledge/diagnosis.yml (`questions`, and `recent_events` for the
-multiple-choice question), next to the re-ask texts.
+Rasa's form would run `action_ask_<slot>` after validating: a second call to the action
+server in every diagnosis turn. The domain has no such action, so the form asks nothing
+itself (Rasa allows that: "the user might have asked as part of a custom action") and the
+validator, which has just chosen the next question, sends it in the same call.
+
+The texts and buttons are in knowledge/diagnosis.yml (`questions`, and `recent_events` for
+the multiple-choice question), next to the re-ask texts.
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety import SafeAction
-from actions.common import diagnosis_facts, send_entry, unknown_facts
-from advisor.contract import QUESTIONS, RECENT_EVENTS
+from actions.common import send_entry
+from advisor.contract import RECENT_EVENTS
 from advisor.knowledge import load_diagnosis_config
 from advisor.planner import open_options
 
 
-class ActionAskSlot(SafeAction, Action, ABC):
-    """Asks the question for `slot`; abstract so the action server registers only the subclasses."""
+def ask(dispatcher: CollectingDispatcher, slot: str, facts: Dict[str, Any], unknown: List[str]) -> None:
+    """Sends the question for `slot`, given the facts known once this turn is read."""
+    send_entry(dispatcher, question_entry(slot, facts, unknown))
 
-    slot = ""
 
-    @abstractmethod
-    def name(self) -> Text:
-        ...
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        config = load_diagnosis_config()
-        if self.slot == RECENT_EVENTS:
-            send_entry(dispatcher, recent_events_entry(open_options(diagnosis_facts(tracker), unknown_facts(tracker))))
-        else:
-            send_entry(dispatcher, config["questions"][self.slot])
-        return []
+def question_entry(slot: str, facts: Optional[Dict[str, Any]] = None, unknown: Optional[List[str]] = None) -> Dict[str, Any]:
+    if slot == RECENT_EVENTS:
+        return recent_events_entry(open_options(facts or {}, unknown or []))
+    return load_diagnosis_config()["questions"][slot]
 
 
 def recent_events_entry(options: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -47,11 +40,3 @@ def recent_events_entry(options: List[Dict[str, Any]]) -> Dict[str, Any]:
         {"title": option["title"], "payload": f'/inform{{"{option["slot"]}": true}}'} for option in options
     ] + [config["none"], config["unknown"]]
     return {"text": "\n".join(lines), "buttons": buttons}
-
-
-# One action class per slot, so the action server registers each name.
-def _ask_action(slot: str) -> type:
-    return type(f"ActionAsk_{slot}", (ActionAskSlot,), {"slot": slot, "name": lambda self: f"action_ask_{slot}"})
-
-
-ASK_ACTIONS = {slot: _ask_action(slot) for slot in QUESTIONS}

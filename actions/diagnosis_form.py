@@ -1,4 +1,5 @@
-"""Validation of the diagnosis form: understands answers and chooses the next question."""
+"""Validation of the diagnosis form: understands answers, chooses the next question and
+asks it (actions/ask.py: one call to the action server per diagnosis turn)."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -8,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.ask import ask
 from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
 from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, reconcile_facts
@@ -16,6 +18,8 @@ from advisor.normalize import normalize_text
 from advisor.planner import diagnosis_plan, open_options
 
 REQUESTED_SLOT = "requested_slot"
+# Rasa logs these without their being an answer to anything.
+SILENT_ACTIONS = frozenset({"action_listen", "action_extract_slots"})
 
 
 class ValidateDiagnosisForm(RetryingFormValidationAction):
@@ -29,6 +33,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         unknown = unknown_facts(tracker)
         requested: Optional[str] = tracker.get_slot(REQUESTED_SLOT)
         events: List[Dict[Text, Any]] = []
+        replying = is_reply(tracker, self.form_name())
 
         # Facts stated in this message (entities mapped onto slots), checked for range.
         stated = {s: v for s, v in tracker.slots_to_validate().items() if s in DIAGNOSIS_SLOTS}
@@ -45,7 +50,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                 if slot in unknown:
                     unknown.remove(slot)
 
-        if requested == RECENT_EVENTS:
+        if requested == RECENT_EVENTS and replying:
             # The options shown were those open before this message stated anything.
             before = {**facts, **{slot: None for slot in stated}}
             answer_events = self._read_choices(dispatcher, tracker, open_options(before, unknown), stated, facts, unknown)
@@ -55,7 +60,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
 
         # The reply to the question just asked, read in the context of that question.
         # A message that stated other facts is not also read as a yes/no to this one.
-        if requested in DIAGNOSIS_SLOTS and not stated:
+        if requested in DIAGNOSIS_SLOTS and not stated and replying:
             answer = interpret_answer(requested, normalize_text(latest_text(tracker)), latest_intent(tracker))
             if answer.kind == "interruption":
                 # No slot events: Rasa rejects the form, a rule answers the question,
@@ -83,6 +88,8 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         asked = [slot for slot in asked_slots(tracker) if slot != still_open]
         plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
         events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
+        if plan:
+            ask(dispatcher, plan[0], facts, unknown)
         return events
 
     def _read_choices(
@@ -115,6 +122,21 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                     unknown.append(slot)
             return [SlotSet(FAILURES_SLOT, 0.0)]
         return self.record_failure(dispatcher, tracker, RECENT_EVENTS, unknown)
+
+
+def is_reply(tracker: Tracker, form: str) -> bool:
+    """Whether the latest user message answers the question asked.
+
+    Rasa also runs the validator when the form starts (after action_start_diagnosis) and when
+    it comes back after a rule answered an interruption (after, say, action_answer_faq); then
+    another action ran after the user's message, which was therefore not an answer. The form's
+    own execution event, which Rasa adds to the tracker it sends, does not count."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action" and event.get("name") not in SILENT_ACTIONS | {form}:
+            return False
+    return True
 
 
 def asked_slots(tracker: Tracker) -> List[str]:

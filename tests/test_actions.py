@@ -16,7 +16,7 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.faq import ActionAnswerFaq
 from actions.session import ActionSessionStart
 from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
-from actions.ask import ASK_ACTIONS
+from actions.ask import question_entry
 from actions.fallback import ActionDefaultAskRephrase, ActionDefaultFallback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,19 +292,59 @@ def test_ask_rephrase():
     assert messages[0]["text"] == load_conversation_texts()["ask_rephrase"]["text"]
 
 
-@pytest.mark.parametrize("slot", sorted(ASK_ACTIONS))
-def test_each_slot_has_a_question_action(slot):
-    action = ASK_ACTIONS[slot]()
-    assert action.name() == f"action_ask_{slot}" and action.name() in DOMAIN["actions"]
-    messages, _ = run(action, make_tracker())
-    if slot == "recent_events":
-        options = load_diagnosis_config()["recent_events"]["options"]
-        assert [b["title"] for b in messages[0]["buttons"]][: len(options)] == [o["title"] for o in options]
-        assert all(f"{n}. " in messages[0]["text"] for n in range(1, len(options) + 1))
+def test_the_domain_has_no_ask_actions_so_the_form_asks_nothing_itself():
+    # Rasa's form would call action_ask_<slot> (a second action-server call per turn) if the
+    # domain had one; the validator sends the question instead.
+    assert not [name for name in DOMAIN["actions"] if name.startswith(("action_ask_", "utter_ask_"))]
+    assert not [name for name in DOMAIN.get("responses", {}) if name.startswith("utter_ask_")]
+
+
+@pytest.mark.parametrize("slot", sorted(load_diagnosis_config()["questions"]) + ["recent_events"])
+def test_the_validator_ends_its_turn_with_the_question_it_chose(slot):
+    answered = {"has_overdue": False, "overdue_days": None, "debt_ratio": 0.2, "recent_applications": False,
+                "account_inactive": False, "abnormal_transactions": False, "security_issue": False,
+                "credit_report_issue": False, "symptom_days": 3.0, "recent_events": "answered"}
+    facts = {name: value for name, value in answered.items() if name != slot}
+    tracker = make_tracker("greet", "", {**facts, "diagnosis_topic": "cannot_borrow"})
+    messages, events = run(ValidateDiagnosisForm(), tracker)
+    requested = slot_events(events)["requested_slot"]
+    if requested is None:
+        assert messages == [], f"{slot}: the plan asks nothing here, so nothing may be asked"
         return
-    question = load_diagnosis_config()["questions"][slot]
-    assert messages[0]["text"] == question["text"]
-    assert [b["payload"] for b in messages[0]["buttons"]] == [b["payload"] for b in question["buttons"]]
+    entry = question_entry(requested, {**facts}, [])
+    assert messages[-1]["text"] == str(entry["text"]).strip()
+    assert [b["payload"] for b in messages[-1]["buttons"]] == [b["payload"] for b in entry.get("buttons") or []]
+
+
+@pytest.mark.parametrize("slot", sorted(load_diagnosis_config()["questions"]))
+def test_each_question_has_text_and_the_multiple_choice_lists_its_options(slot):
+    question = question_entry(slot)
+    assert str(question["text"]).strip()
+    options = load_diagnosis_config()["recent_events"]["options"]
+    choice = question_entry("recent_events", {}, [])
+    assert [b["title"] for b in choice["buttons"]][: len(options)] == [o["title"] for o in options]
+    assert all(f"{n}. " in choice["text"] for n in range(1, len(options) + 1))
+
+
+def test_coming_back_after_an_interruption_asks_the_open_question_again_not_the_domain_order():
+    # The form resumes after a rule answered 「还能恢复吗」: Rasa runs the validator with the
+    # FAQ action as the latest action. The message is not an answer, and the question that is
+    # asked again is the plan's (never overdue_days when there was no overdue).
+    slots = {"requested_slot": "symptom_days", "diagnosis_topic": "cannot_borrow", "has_overdue": False,
+             "debt_ratio": 0.3, "recent_applications": False, "recent_events": "answered"}
+    latest = {"text": "还能恢复吗", "intent": {"name": "ask_restore_limit", "confidence": 0.9},
+              "intent_ranking": [], "entities": []}
+    history = [{"event": "slot", "name": "requested_slot", "value": "symptom_days"},
+               {"event": "user", "text": "还能恢复吗", "parse_data": latest},
+               {"event": "action", "name": "action_answer_faq"}]
+    all_slots = {name: None for name in DOMAIN["slots"]}
+    all_slots.update(slots)
+    tracker = Tracker("tester", all_slots, latest, history, False, None,
+                      {"name": "diagnosis_form", "is_interrupted": True}, "action_answer_faq")
+    messages, events = run(ValidateDiagnosisForm(), tracker)
+    assert slot_events(events)["requested_slot"] == "symptom_days"
+    assert messages[-1]["text"] == str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip()
+    assert "overdue_days" not in slot_events(events)
 
 
 @pytest.mark.parametrize("slot", ["has_overdue", "recent_applications", "account_inactive",

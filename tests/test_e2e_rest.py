@@ -11,6 +11,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+from advisor.knowledge import load_diagnosis_config
 from scripts.local_bot import Bot
 from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
@@ -118,6 +119,22 @@ def test_question_in_the_middle_is_answered_then_the_form_asks_again(bot):
     replies = bot.send(sender, "怎么查征信")
     assert "征信" in texts(replies)
     assert bot.tracker(sender)["slots"]["requested_slot"] == before
+
+
+def test_after_an_interruption_the_open_question_is_asked_again_not_the_domain_order(bot):
+    # After 「没有」 to the overdue question the plan asks something else; Rasa's own choice on
+    # coming back would be the first empty slot of the form in domain.yml (overdue_days).
+    sender = new_sender()
+    bot.send(sender, "有额度但是借不出来")
+    assert bot.tracker(sender)["slots"]["requested_slot"] == "has_overdue"
+    bot.send(sender, "没有")
+    open_question = bot.tracker(sender)["slots"]["requested_slot"]
+    assert open_question not in (None, "has_overdue", "overdue_days")
+    replies = bot.send(sender, "还能恢复吗")
+    assert bot.tracker(sender)["slots"]["requested_slot"] == open_question
+    question = load_diagnosis_config()["questions"][open_question]["text"].strip()
+    assert texts(replies).endswith(question)
+    assert load_diagnosis_config()["questions"]["overdue_days"]["text"].strip() not in texts(replies)
 
 
 def test_correction_updates_the_slot(bot):
