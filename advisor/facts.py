@@ -1,8 +1,11 @@
 """Rule-based facts about the user's situation, with spaCy patterns over jieba tokens.
 
-The spaCy pipeline is `spacy.blank("zh")` with the jieba segmenter, whose jieba is a
-private `jieba.Tokenizer` so that the words added here never change how Rasa's
-JiebaTokenizer (the global jieba) segments training data. Patterns live in
+The spaCy pipeline is `spacy.blank("zh")` with the jieba segmenter on the process's one
+jieba dictionary (the global `jieba.dt`, which Rasa's JiebaTokenizer and spaCy use too),
+with the project lexicon and the pattern words added. A second, private dictionary would
+keep another ~75 MB in every process. Adding the pattern words changes which tokens Rasa's
+JiebaTokenizer makes, which no featurizer here reads (the intent classifier works on
+characters, pinyin and a sentence embedding of the text). Patterns live in
 `advisor.fact_patterns`.
 """
 from __future__ import annotations
@@ -157,10 +160,10 @@ class KeywordSegmenter:
         return 1 if token[i] in NEGATION_CHARS else 0
 
 
-def _private_jieba(words: Iterable[str]) -> Any:
+def _shared_jieba(words: Iterable[str]) -> Any:
     import jieba
 
-    tokenizer = jieba.Tokenizer()
+    tokenizer = jieba.dt
     tokenizer.initialize()
     if LEXICON_DIR.is_dir():
         for path in sorted(LEXICON_DIR.glob("*.txt")):
@@ -181,7 +184,7 @@ def _pipeline() -> tuple[Any, Any, dict[str, tuple[str, object]]]:
 
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     words = pattern_words()
-    nlp.tokenizer.jieba_seg = KeywordSegmenter(_private_jieba(words), words)
+    nlp.tokenizer.jieba_seg = KeywordSegmenter(_shared_jieba(words), words)
 
     matcher = Matcher(nlp.vocab)
     labels: dict[str, tuple[str, object]] = {}
