@@ -13,7 +13,9 @@ same run so the two compare):
   turns/s and p95 with 20 and 50 concurrent users each playing whole diagnoses without pauses,
   CPU ms per turn of the Rasa and action server processes, and their memory (RSS);
 - the same with two Sanic workers (`--workers 1 2`), which Rasa allows only with a shared lock
-  store: a Redis started for the purpose, on loopback.
+  store: a Redis started for the purpose, on loopback;
+- one row with the NLU result cache on (all other figures have it off: every user here plays
+  the same conversation, so nearly every parse would be a hit).
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
 from scripts.local_bot import BIN, LOCAL_ACTION_SECRET, MODEL, ROOT, Bot, free_port, running_bot  # noqa: E402
 
 # One whole diagnosis with small talk around it; every user plays it again and again, each
@@ -200,6 +203,14 @@ def turn_breakdown(model: Path, endpoints: Path, conversations: int) -> Dict[str
         RemoteAction.run = original_remote  # type: ignore[method-assign]
 
 
+def _THIS_BENCH_IN(root: Path) -> str:
+    """Python that loads this file as `bench` in a process whose code (components, actions,
+    scripts) is `root`'s, which may be another commit's without these functions."""
+    return (f"import json, sys, importlib.util; sys.path.insert(0, {str(root)!r}); "
+            f"spec = importlib.util.spec_from_file_location('bench', {str(Path(__file__).resolve())!r}); "
+            f"bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench); ")
+
+
 def breakdown_in(root: Path, model: Path, bot: Bot, conversations: int) -> Dict[str, Any]:
     """`turn_breakdown` in a fresh Python process running `root`'s code, against the action
     server that `bot` uses (its endpoints, with an in-memory copy of nothing: a temporary
@@ -209,10 +220,9 @@ def breakdown_in(root: Path, model: Path, bot: Bot, conversations: int) -> Dict[
     text = (bot.workdir / "endpoints.yml").read_text(encoding="utf-8")
     endpoints.write_text(text.replace("tracker.db", "breakdown.db"), encoding="utf-8")
     out = bot.workdir / "breakdown.json"
-    code = (f"import json, sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(1, {str(ROOT)!r}); "
-            f"from scripts.bench import turn_breakdown; "
-            f"json.dump(turn_breakdown({str(model)!r}, {str(endpoints)!r}, {conversations}), open({str(out)!r}, 'w'))")
-    env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
+    code = (f"{_THIS_BENCH_IN(root)}"
+            f"json.dump(bench.turn_breakdown({str(model)!r}, {str(endpoints)!r}, {conversations}), open({str(out)!r}, 'w'))")
+    env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false", "NLU_CACHE_SIZE": "0",
            "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, "TF_CPP_MIN_LOG_LEVEL": "2"}
     subprocess.run([str(BIN / "python"), "-c", code], cwd=root, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -337,26 +347,29 @@ class redis_server:
 
 
 def measure_servers(root: Path, model: Path, workers: int, turns: int, users: Sequence[int], seconds: float,
-                    conversations: int) -> Dict[str, Any]:
-    """REST figures (and, with one worker, the in-process breakdown) for `root`'s code."""
+                    conversations: int, nlu_cache: bool = False) -> Dict[str, Any]:
+    """REST figures (and, with one worker and no cache, the in-process breakdown and the
+    sequential latency) for `root`'s code. Every user plays the same conversation, so with the
+    NLU cache (components/parse_cache.py) on nearly every parse would be a hit: the main
+    figures are measured with it off (NLU_CACHE_SIZE=0), and one row with it on."""
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
-        extra_env: Dict[str, str] = {}
+        extra_env: Dict[str, str] = {} if nlu_cache else {"NLU_CACHE_SIZE": "0"}
         stack: List[Any] = []
         if workers > 1:
             redis = redis_server(workdir)
             port = redis.__enter__()
             stack.append(redis)
             # Rasa reads the lock store from endpoints.yml; the local bot's copy gets one appended.
-            extra_env = {"SANIC_WORKERS": str(workers), "BENCH_REDIS_PORT": str(port)}
+            extra_env.update({"SANIC_WORKERS": str(workers), "BENCH_REDIS_PORT": str(port)})
         try:
             with running_bot(workdir, model, extra_env=extra_env, root=root,
                              endpoints_extra=_redis_lock_store(extra_env)) as bot:
                 assert bot.pid and bot.action_pid
                 for _ in range(2):  # warm-up: two whole conversations
                     sequential(bot, len(DIAGNOSIS))
-                result: Dict[str, Any] = {"workers": workers}
-                if workers == 1:
+                result: Dict[str, Any] = {"workers": workers, "nlu_cache": nlu_cache}
+                if workers == 1 and not nlu_cache:
                     result["breakdown"] = breakdown_in(root, model, bot, conversations)
                     timings = sequential(bot, turns)
                     result["sequential"] = {"turns": turns, "p50_ms": percentile(timings, 0.5),
@@ -431,12 +444,13 @@ def report(label: str, parse: List[float], per_node: Dict[str, float], runs: Lis
         if "sequential" in run:
             s = run["sequential"]
             print(f"REST, one user ({s['turns']} turns): p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms", flush=True)
+        cache = "NLU cache on" if run["nlu_cache"] else "NLU cache off"
         for load in run["load"]:
-            print(f"REST, {load['users']} users, {run['workers']} Sanic worker(s): {load['turns_per_s']:.1f} turns/s, "
+            print(f"REST, {load['users']} users, {run['workers']} Sanic worker(s), {cache}: {load['turns_per_s']:.1f} turns/s, "
                   f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms, CPU per turn: Rasa "
                   f"{load['rasa_cpu_ms_per_turn']:.1f} ms, action server {load['actions_cpu_ms_per_turn']:.1f} ms"
                   f"{', failures ' + str(load['failures']) if load['failures'] else ''}", flush=True)
-        print(f"RSS after the load ({run['workers']} worker(s)): Rasa {run['rss_mb']['rasa']:.0f} MB, "
+        print(f"RSS after the load ({run['workers']} worker(s), {cache}): Rasa {run['rss_mb']['rasa']:.0f} MB, "
               f"action server {run['rss_mb']['actions']:.0f} MB", flush=True)
 
 
@@ -445,6 +459,8 @@ def measure(root: Path, model: Path, args: argparse.Namespace) -> None:
     parse = parse_in(root, model, per_node)
     runs = [measure_servers(root, model, workers, args.turns, args.users, args.seconds, args.conversations)
             for workers in args.workers]
+    runs.append(measure_servers(root, model, 1, args.turns, args.users[:1], args.seconds, args.conversations,
+                                nlu_cache=True))
     report(describe(root), parse, per_node, runs)
 
 
@@ -452,9 +468,8 @@ def parse_in(root: Path, model: Path, per_node: Dict[str, float]) -> List[float]
     """bench_parse in a fresh process running `root`'s code."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "parse.json"
-        code = (f"import json, sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(1, {str(ROOT)!r}); "
-                f"from scripts.bench import bench_parse, heldout_texts; from pathlib import Path; nodes = {{}}; "
-                f"t = bench_parse(heldout_texts(Path({str(root)!r})), Path({str(model)!r}), nodes); "
+        code = (f"{_THIS_BENCH_IN(root)}from pathlib import Path; nodes = {{}}; "
+                f"t = bench.bench_parse(bench.heldout_texts(Path({str(root)!r})), Path({str(model)!r}), nodes); "
                 f"json.dump([t, nodes], open({str(out)!r}, 'w'))")
         subprocess.run([str(BIN / "python"), "-c", code], cwd=root, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL,
