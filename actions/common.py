@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from advisor.answers import DIAGNOSIS_SLOTS
 from advisor.contract import RECENT_EVENTS
+from advisor.normalize import NORMALIZED_TEXT, Normalized, normalized
 
 DEFAULT_TOPIC = "cannot_borrow"
 
@@ -16,8 +17,13 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message or {}).get("intent", {}).get("name")
 
 
-def latest_text(tracker: Tracker) -> str:
-    return (tracker.latest_message or {}).get("text") or ""
+def latest_text(tracker: Tracker) -> Normalized:
+    """The latest message as the NLU pipeline normalised it (`normalized_text` in its parse
+    data), so the parsers do not normalise it again; a message parsed without that attribute
+    (a conversation stored before it existed) is normalised here."""
+    latest = tracker.latest_message or {}
+    value = latest.get(NORMALIZED_TEXT)
+    return Normalized(value) if isinstance(value, str) else normalized(latest.get("text") or "")
 
 
 def diagnosis_facts(tracker: Tracker) -> Dict[str, Any]:

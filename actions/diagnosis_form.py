@@ -14,7 +14,6 @@ from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
 from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, reconcile_facts
 from advisor.contract import QUESTIONS, RECENT_EVENTS
-from advisor.normalize import normalize_text
 from advisor.planner import diagnosis_plan, open_options
 
 REQUESTED_SLOT = "requested_slot"
@@ -61,7 +60,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         # The reply to the question just asked, read in the context of that question.
         # A message that stated other facts is not also read as a yes/no to this one.
         if requested in DIAGNOSIS_SLOTS and not stated and replying:
-            answer = interpret_answer(requested, normalize_text(latest_text(tracker)), latest_intent(tracker))
+            answer = interpret_answer(requested, latest_text(tracker), latest_intent(tracker))
             if answer.kind == "interruption":
                 # No slot events: Rasa rejects the form, a rule answers the question,
                 # and the form then asks again.
@@ -108,7 +107,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
             return [SlotSet(RECENT_EVENTS, "answered"), SlotSet(FAILURES_SLOT, 0.0)]
         if stated:
             return []  # other facts only: the question stays open and is asked again
-        choices = interpret_choices(options, normalize_text(latest_text(tracker)), latest_intent(tracker))
+        choices = interpret_choices(options, latest_text(tracker), latest_intent(tracker))
         if choices.kind == "interruption":
             return None
         if choices.kind == "value":

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from advisor import contract
 from advisor.domain_rules import overdue_implied_by_days
 from advisor.knowledge import load_diagnosis_config
+from advisor.normalize import normalized
 from advisor.parsing import parse_answer, parse_choices, parse_days, parse_percentage, parse_since
 
 BOOL_SLOTS = frozenset(contract.ALL_BOOL_SLOTS)
@@ -50,8 +51,9 @@ def check_range(slot: str, value: Value) -> bool:
 
 
 def interpret_answer(slot: str, text: str, intent: Optional[str]) -> Answer:
-    """Reads the reply `text` (classified as `intent`) to the question for `slot`."""
-    text = (text or "").strip()
+    """Reads the reply `text` (classified as `intent`) to the question for `slot`; raw text is
+    normalised once here, the NLU pipeline's `Normalized` text is taken as it is."""
+    text = normalized(text)
     value = _value_for(slot, text, intent)
     if value is not None:
         return Answer("value", value) if check_range(slot, value) else Answer("invalid", value)
@@ -102,8 +104,9 @@ class Choices:
 
 
 def interpret_choices(options: Sequence[Mapping[str, Any]], text: str, intent: Optional[str]) -> Choices:
-    """Reads the reply `text` to the multiple-choice question that showed `options`."""
-    text = (text or "").strip()
+    """Reads the reply `text` to the multiple-choice question that showed `options` (raw or
+    `Normalized`, as for `interpret_answer`)."""
+    text = normalized(text)
     picked = parse_choices(text, len(options))
     if picked:
         return Choices("value", {options[n - 1]["slot"]: True for n in picked})

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 
 from advisor import fact_patterns as fp
 from advisor.knowledge import load_diagnosis_config
-from advisor.normalize import normalize_text
+from advisor.normalize import Normalized, normalized
 from advisor.parsing import parse_days, parse_percentage
 
 logger = logging.getLogger(__name__)
@@ -253,22 +253,23 @@ def analyse(text: str) -> tuple[list[Fact], list[tuple[str, int, int]]]:
     """The facts stated in `text` (one per slot, the last statement wins) and the products it
     names (canonical name, start, end), from one normalisation and one spaCy doc.
 
-    Spans index the normalised text (`normalize_text(text)`).
+    Spans index the normalised text; a `Normalized` text (the NLU pipeline's) is not
+    normalised again.
     """
-    normalized = normalize_text(text)[:MAX_CHARS] if isinstance(text, str) else ""
-    if not normalized.strip():
+    normalized_text = normalized(text)[:MAX_CHARS] if isinstance(text, str) else ""
+    if not normalized_text.strip():
         return [], []
     try:
         nlp, _, _ = _pipeline()
-        doc = nlp(normalized)
+        doc = nlp(normalized_text)
     except Exception:  # rules are best effort; a message must never fail on them
-        logger.exception("Situation analysis failed for %r", normalized[:80])
+        logger.exception("Situation analysis failed for %r", normalized_text[:80])
         return [], []
     products = [(ent.ent_id_ or ent.text, ent.start_char, ent.end_char) for ent in doc.ents]
     try:
-        facts = _find_facts(normalized, doc)
+        facts = _find_facts(normalized_text, doc)
     except Exception:
-        logger.exception("Fact extraction failed for %r", normalized[:80])
+        logger.exception("Fact extraction failed for %r", normalized_text[:80])
         facts = []
     return facts, products
 
@@ -337,7 +338,7 @@ def _overdue_days(clauses: list[_Clause], index: int, claimed: set[int]) -> Opti
     if index + 1 < len(clauses) and index + 1 not in claimed and clauses[index + 1].usable:
         candidates.append(index + 1)
     for i in candidates:
-        days = parse_days(clauses[i].text)
+        days = parse_days(Normalized(clauses[i].text))
         if days is not None and _plausible("overdue_days", days):
             return Fact("overdue_days", float(days), clauses[i].start, clauses[i].end)
     return None
@@ -354,7 +355,7 @@ def _debt_ratio(clauses: list[_Clause], indices: list[int]) -> Optional[Fact]:
             windows.append((i - 1, i))
         for first, last in windows:
             start, end = clauses[first].start, clauses[last].end
-            ratio = parse_percentage(clauses[first].text if first == last else _join(clauses, first, last))
+            ratio = parse_percentage(Normalized(clauses[first].text if first == last else _join(clauses, first, last)))
             if ratio is not None and _plausible("debt_ratio", ratio):
                 result = Fact("debt_ratio", float(ratio), start, end)
                 break

@@ -25,7 +25,7 @@ from typing import Iterator, Optional
 
 import cn2an
 
-from advisor.normalize import normalize_text
+from advisor.normalize import normalized
 
 MAX_DIGITS = 9
 MAX_PARSE_CHARS = 300
@@ -109,9 +109,10 @@ def is_bare_number(text: str) -> bool:
 
 
 def _normalized(text: object) -> str:
+    """The parsers take raw or `Normalized` text; only raw text is normalised here."""
     if not isinstance(text, str):
         return ""
-    return normalize_text(text)[:MAX_PARSE_CHARS]
+    return normalized(text)[:MAX_PARSE_CHARS]
 
 
 def _prepare(text: object) -> str:

@@ -32,7 +32,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 import numpy as np
 from pypinyin import lazy_pinyin
 
-from advisor.normalize import normalize_text
+from components.text_normalizer import normalized_text
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class NgramIntentClassifier(GraphComponent):
         if len({m.get(INTENT) for m in examples}) < 2:
             logger.warning("NgramIntentClassifier needs at least two intents; not trained.")
             return self._resource
-        texts = [normalize_text(m.get(TEXT)) for m in examples]
+        texts = [normalized_text(m) for m in examples]
         features = build_features().fit(texts)
         embeddings = self._embeddings(examples, None)
         classifier = build_classifier(self._config["C"], self._config["random_seed"])
@@ -172,7 +172,7 @@ class NgramIntentClassifier(GraphComponent):
             return messages
         dimension = self._model["embedding_dimension"]
         embeddings = self._embeddings(todo, dimension) if dimension else None
-        texts = [normalize_text(m.get(TEXT)) for m in todo]
+        texts = [normalized_text(m) for m in todo]
         classifier = self._model["classifier"]
         probabilities = classifier.predict_proba(
             feature_matrix(self._model["features"], texts, embeddings, self._config["embedding_weight"]))

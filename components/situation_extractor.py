@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.facts import analyse, warm_up
-from advisor.normalize import normalize_text
+from components.text_normalizer import normalized_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class SituationExtractor(GraphComponent, EntityExtractorMixin):
             if not isinstance(text, str) or not text.strip() or text.startswith("/"):
                 continue
             try:
-                extracted = self._extract(text)
+                extracted = self._extract(text, normalized_text(message))
             except Exception:  # rules are best effort; never fail a user message
                 logger.exception("SituationExtractor failed on %r", text[:80])
                 continue
@@ -69,11 +69,11 @@ class SituationExtractor(GraphComponent, EntityExtractorMixin):
                 )
         return messages
 
-    def _extract(self, text: str) -> List[Dict[Text, Any]]:
+    def _extract(self, text: str, normalized: str) -> List[Dict[Text, Any]]:
         # Offsets from the rules index the normalised text; when TextNormalizer ran
         # first that is the message text itself, otherwise fall back to the whole text.
-        same_offsets = normalize_text(text) == text
-        facts, products = analyse(text)
+        same_offsets = normalized == text
+        facts, products = analyse(normalized)
         entities = [_entity(fact.slot, fact.value, fact.start, fact.end, text, same_offsets) for fact in facts]
         entities += [_entity("product", name, start, end, text, same_offsets) for name, start, end in products]
         return entities

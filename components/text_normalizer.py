@@ -5,6 +5,11 @@ featurizers in pipeline order during both training (`process_training_data`)
 and inference (`process`), so listing it first in config.yml makes every later
 component, JiebaTokenizer included, see the normalised text.
 
+Each message is normalised once: the text is replaced by its normalised form and also kept
+as the `normalized_text` attribute (in the parse result, so the actions read it from the
+tracker), which later components read through `normalized_text(message)` and hand to the
+parsers as `Normalized` text that they do not normalise again.
+
 Rasa's training cache keys a node on its own class source, config and inputs. The
 normalisation rules (advisor/normalize.py, advisor/typos.yml) and the jieba
 dictionary live elsewhere, so `fingerprint_addon` hashes them, and every training
@@ -32,7 +37,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from advisor import normalize
-from advisor.normalize import normalize_text
+from advisor.normalize import NORMALIZED_TEXT, Normalized, normalize_text, normalized
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAMP = "text_normalizer_fingerprint"
@@ -94,6 +99,16 @@ class TextNormalizer(GraphComponent):
         else:
             new_text = normalize_text(text)
         message.set(TEXT, new_text)
+        message.set(NORMALIZED_TEXT, new_text, add_to_output=True)
+
+
+def normalized_text(message: Message) -> Normalized:
+    """The message's normalised text: TextNormalizer's attribute, else normalised here (a
+    pipeline without TextNormalizer, a button payload)."""
+    value = message.get(NORMALIZED_TEXT)
+    if isinstance(value, str):
+        return Normalized(value)
+    return normalized(message.get(TEXT))
 
 
 def _normalize_keeping_entities(

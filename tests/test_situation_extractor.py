@@ -217,8 +217,12 @@ def test_facts_do_not_depend_on_the_lexicon(
 ) -> None:
     from advisor import facts
 
+    import jieba
+
     (tmp_path / "domain.txt").write_text(lexicon, encoding="utf-8")
     monkeypatch.setattr(facts, "LEXICON_DIR", tmp_path)
+    # The fact layer shares the process's jieba; a fresh one holds only this test's lexicon.
+    monkeypatch.setattr(jieba, "dt", jieba.Tokenizer())
     facts._pipeline.cache_clear()
     try:
         assert extract_facts("我没逾期过") == {"has_overdue": False}
