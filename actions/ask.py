@@ -10,7 +10,7 @@ the multiple-choice question), next to the re-ask texts.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -20,9 +20,25 @@ from advisor.knowledge import load_diagnosis_config
 from advisor.planner import open_options
 
 
-def ask(dispatcher: CollectingDispatcher, slot: str, facts: Dict[str, Any], unknown: List[str]) -> None:
-    """Sends the question for `slot`, given the facts known once this turn is read."""
-    send_entry(dispatcher, question_entry(slot, facts, unknown))
+def ask(
+    dispatcher: CollectingDispatcher, slot: str, facts: Dict[str, Any], unknown: List[str],
+    progress: Optional[Tuple[int, int]] = None,
+) -> None:
+    """Sends the question for `slot`, given the facts known once this turn is read, headed by
+    「第 2 / 4 步」 when `progress` (step, total) is given."""
+    entry = question_entry(slot, facts, unknown)
+    if progress:
+        step, total = progress
+        heading = load_diagnosis_config()["texts"]["progress"].format(step=step, total=max(step, total))
+        entry = {**entry, "text": f"{heading}\n{str(entry['text']).strip()}"}
+    send_entry(dispatcher, entry)
+
+
+def progress_of(plan: List[str], asked: List[str]) -> Tuple[int, int]:
+    """(step, total) for asking plan[0]: the questions asked before it, plus the plan from it.
+    The total is the plan's estimate and can change as answers explain the problem."""
+    before = [slot for slot in asked if slot != plan[0]]
+    return len(before) + 1, len(before) + len(plan)
 
 
 def question_entry(slot: str, facts: Optional[Dict[str, Any]] = None, unknown: Optional[List[str]] = None) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.ask import ask
+from actions.ask import ask, progress_of
 from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
 from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, reconcile_facts
@@ -88,7 +88,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
         events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
         if plan:
-            ask(dispatcher, plan[0], facts, unknown)
+            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked))
         return events
 
     def _read_choices(

@@ -233,3 +233,19 @@ def test_two_stage_fallback_asks_to_rephrase_then_gives_up_politely(bot):
     second = bot.send(sender, "/nlu_fallback")
     assert "95188" in texts(second)
     assert any(b["payload"] == "/request_human" for m in second for b in m.get("buttons", []))
+
+
+def test_number_questions_are_answered_by_a_tap_and_each_question_shows_its_step(bot):
+    sender = new_sender()
+    replies = bot.send(sender, "借呗额度怎么突然降了")
+    assert "【第 1 / " in texts(replies)
+    replies = bot.send(sender, "/affirm")
+    assert bot.tracker(sender)["slots"]["requested_slot"] == "overdue_days"
+    assert "【第 2 / " in texts(replies)
+    titles = [b["title"] for m in replies for b in m.get("buttons") or []]
+    assert {"几天", "一个月以上", "不清楚"} <= set(titles)
+    replies = bot.send(sender, '/inform{"overdue_days": 45}')
+    slots = bot.tracker(sender)["slots"]
+    assert slots["overdue_days"] == 45.0 and slots["has_overdue"] is True
+    # A month or more is decisive: the advice comes at once, overdue first.
+    assert advice_payload(replies)["reasons"][0] == "overdue"
