@@ -19,7 +19,7 @@ from advisor.contract import TOPIC_BY_INTENT
 from advisor.engine import rank_advice
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan
-from advisor.render import describe_facts, followup_buttons, render_advice
+from advisor.render import describe_facts, followup_buttons, render_advice, render_card_summary
 
 
 def stated_facts(tracker: Tracker) -> Dict[str, Any]:
@@ -39,6 +39,9 @@ def _facts_with_unknowns(tracker: Tracker) -> Dict[str, Any]:
 
 # Channels that can only show text; the terminal would print the payload as raw JSON.
 TEXT_ONLY_CHANNELS = frozenset({"cmdline"})
+# Channels that render the payload as the advice card (the web widget, channels/webchat.py):
+# their text is one line, so the advice is not shown twice.
+CARD_CHANNELS = frozenset({"socketio"})
 
 
 def send_advice(
@@ -46,8 +49,9 @@ def send_advice(
 ) -> None:
     """Readable advice with follow-up buttons, plus the contract's machine-readable payload."""
     advice = rank_advice(topic, facts)
-    text = render_advice(advice)
-    payload = None if tracker.get_latest_input_channel() in TEXT_ONLY_CHANNELS else advice.payload()
+    channel = tracker.get_latest_input_channel()
+    text = render_card_summary(advice) if channel in CARD_CHANNELS else render_advice(advice)
+    payload = None if channel in TEXT_ONLY_CHANNELS else advice.payload()
     dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice), json_message=payload)
 
 

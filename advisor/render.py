@@ -31,6 +31,16 @@ def render_advice(advice: Advice) -> str:
     return "\n".join(lines)
 
 
+def render_card_summary(advice: Advice) -> str:
+    """The one line that goes with the advice card on the web: the card carries the rest."""
+    knowledge = load_advice_knowledge()
+    texts = knowledge["render"]
+    topic = knowledge["topics"][advice.topic]
+    if advice.reasons:
+        return texts["card_summary"].format(topic=topic, reason=knowledge["reasons"][advice.reasons[0]]["title"])
+    return texts["card_summary_no_reason"].format(topic=topic)
+
+
 def followup_buttons(advice: Advice) -> list[dict[str, str]]:
     """2–3 quick replies {title, payload}: those of the top reasons, then the defaults."""
     knowledge = load_advice_knowledge()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -17,6 +19,7 @@ from actions.faq import ActionAnswerFaq
 from actions.session import ActionSessionStart
 from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
 from actions.ask import question_entry
+from advisor.answers import check_range
 from actions.fallback import ActionDefaultAskRephrase, ActionDefaultFallback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +315,7 @@ def test_the_validator_ends_its_turn_with_the_question_it_chose(slot):
         assert messages == [], f"{slot}: the plan asks nothing here, so nothing may be asked"
         return
     entry = question_entry(requested, {**facts}, [])
-    assert messages[-1]["text"] == str(entry["text"]).strip()
+    assert messages[-1]["text"].endswith(str(entry["text"]).strip())
     assert [b["payload"] for b in messages[-1]["buttons"]] == [b["payload"] for b in entry.get("buttons") or []]
 
 
@@ -343,7 +346,7 @@ def test_coming_back_after_an_interruption_asks_the_open_question_again_not_the_
                       {"name": "diagnosis_form", "is_interrupted": True}, "action_answer_faq")
     messages, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["requested_slot"] == "symptom_days"
-    assert messages[-1]["text"] == str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip()
+    assert messages[-1]["text"].endswith(str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip())
     assert "overdue_days" not in slot_events(events)
 
 
@@ -370,3 +373,49 @@ def test_a_fact_stated_without_a_topic_is_said_back_with_the_topic_buttons():
     messages, _ = run(ActionUpdateAdvice(), tracker)
     assert messages[0]["text"].startswith("好的，我记下了：近期有过逾期，逾期约4天。")
     assert {b["payload"] for b in messages[0]["buttons"]} >= {"/ask_cannot_borrow", "/ask_limit_closed"}
+
+
+def test_each_question_says_which_step_it_is_and_the_steps_add_up():
+    # Four clean answers in a row: the step counts up and never passes the total.
+    slots = {"diagnosis_topic": "cannot_borrow"}
+    history = []
+    seen = []
+    for answer_slot, value in [("has_overdue", False), ("debt_ratio", 20.0), ("recent_applications", False)]:
+        tracker = make_tracker("inform", "", {**slots})
+        tracker.events = history + tracker.events
+        messages, events = run(ValidateDiagnosisForm(), tracker)
+        requested = slot_events(events)["requested_slot"]
+        heading = messages[-1]["text"].split("\n")[0]
+        step, total = [int(n) for n in re.findall(r"\d+", heading)]
+        seen.append((requested, step, total))
+        history.append({"event": "slot", "name": "requested_slot", "value": requested})
+        slots[requested] = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}.get(requested, False)
+    steps = [step for _, step, _ in seen]
+    assert steps == [1, 2, 3], seen
+    assert all(step <= total for _, step, total in seen), seen
+    assert [requested for requested, _, _ in seen][0] == "has_overdue"
+
+
+@pytest.mark.parametrize("slot, title, value", [("debt_ratio", "三成以下", 20.0), ("debt_ratio", "五成以上", 60.0),
+                                                ("overdue_days", "一个月以上", 45.0), ("overdue_days", "几天", 5.0)])
+def test_number_questions_offer_tap_to_answer_ranges_that_parse_to_a_value(slot, title, value):
+    buttons = {b["title"]: b["payload"] for b in load_diagnosis_config()["questions"][slot]["buttons"]}
+    assert buttons["不清楚"] == "/dont_know"
+    payload = buttons[title]
+    intent, entities = payload[1:].split("{", 1)
+    assert intent == "inform"
+    assert json.loads("{" + entities) == {slot: value}
+    assert check_range(slot, value)
+
+
+def test_the_web_widget_gets_the_card_and_one_line_not_the_advice_twice():
+    from advisor.knowledge import load_advice_knowledge
+
+    tracker = make_tracker(slots={"diagnosis_topic": "cannot_borrow", "debt_ratio": 70.0})
+    tracker.events[0]["input_channel"] = "socketio"
+    messages, _ = run(ActionGiveAdvice(), tracker)
+    render = load_advice_knowledge()["render"]
+    text = messages[0]["text"]
+    assert "\n" not in text and render["steps_header"] not in text and render["reasons_header"] not in text
+    assert load_advice_knowledge()["reasons"][messages[0]["custom"]["advice"]["reasons"][0]]["title"] in text
+    assert messages[0]["buttons"]

@@ -1,7 +1,8 @@
 /*
  * The advice card: renders the bot's custom payload
  *   {"advice": {"topic": "...", "reasons": ["..."], "steps": ["..."]}}
- * (../shared/CONTRACT.md) as a card with the likely reasons and numbered steps.
+ * (../shared/CONTRACT.md) as a card with the likely reasons and numbered steps; each opens
+ * on a tap to why it may apply / what to do (the bot's text beside the card is one line).
  * Chinese titles come from advice-labels.json, generated from knowledge/advice.yml by
  * scripts/build_web.py; an unknown code is shown as it is.
  *
@@ -62,8 +63,13 @@
           h('h4', null, render.reasons_header || ''),
           h('ul', null, reasons.map(function (code) {
             var reason = entry(labels.reasons, code);
+            // The title is always shown; why it may apply opens on a tap (details/summary).
             return h('li', { key: code, 'data-code': code },
-              h('span', { className: 'advice-reason-title' }, reason.title || code));
+              reason.why
+                ? h('details', { className: 'advice-detail' },
+                  h('summary', null, h('span', { className: 'advice-reason-title' }, reason.title || code)),
+                  h('p', { className: 'advice-reason-why' }, reason.why))
+                : h('span', { className: 'advice-reason-title' }, reason.title || code));
           }))),
         steps.length > 0 && h('section', { className: 'advice-card-section advice-steps' },
           h('h4', null, render.steps_header || ''),
@@ -71,8 +77,9 @@
             var step = entry(labels.steps, code);
             return h('li', { key: code, 'data-code': code },
               h('span', { className: 'advice-step-number', 'aria-hidden': 'true' }, String(index + 1)),
-              h('span', { className: 'advice-step-body' },
-                h('span', { className: 'advice-step-title' }, step.title || code),
+              h('details', { className: 'advice-step-body advice-detail' },
+                h('summary', null, h('span', { className: 'advice-step-title' }, step.title || code)),
+                step.detail && h('p', { className: 'advice-step-detail' }, step.detail),
                 step.path && h('span', { className: 'advice-step-path' }, format(render.path, 'path', step.path))));
           }))));
     };

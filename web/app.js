@@ -47,6 +47,8 @@
       // The conversation (and the socket.io session id) is kept in localStorage, so it
       // survives a reload; the bot's channel has session_persistence on.
       params: { storage: 'local' },
+      // The page has no other purpose: the chat is open from the start, with no launcher.
+      embedded: true,
       customComponent: window.JiebeiAdviceCard.create(labels),
       customMessageDelay: messageDelay,
       hideWhenNotConnected: false,

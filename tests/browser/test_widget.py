@@ -160,9 +160,14 @@ class Watch:
             self.foreign_requests.append(url)
 
 
-@pytest.fixture
+# A desktop window and a phone's screen (most people open the page on a phone).
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=sorted(VIEWPORTS))
 def page(browser: Browser, page_url: str, bot_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    phone = request.param == "phone"
+    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="zh-CN", is_mobile=phone, has_touch=phone)
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
     opened.watch = Watch(opened, [f"http://localhost:{urlsplit(page_url).port}", bot_url])  # type: ignore[attr-defined]
@@ -178,8 +183,9 @@ def page(browser: Browser, page_url: str, bot_url: str, request: pytest.FixtureR
 def open_widget(page: Page, url: str) -> None:
     """Opens the page and the widget, and waits for the greeting (the widget's init payload)."""
     page.goto(url)
-    page.locator(".rw-launcher").click()
+    # The chat is open on load: no launcher to find first.
     page.locator(".rw-new-message").wait_for(state="visible")
+    assert page.locator(".rw-launcher").count() == 0
     page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(state="visible")
     page.wait_for_function("() => !document.querySelector('.rw-typing-indication')")
 
@@ -272,25 +278,38 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     labels = build_web.advice_labels()
     assert steps.locator(".advice-step-title").all_inner_texts() == [labels["steps"][code]["title"] for code in payload["steps"]]
     assert card.locator(".advice-card-heading").inner_text() == labels["topics"][payload["topic"]]
+    # The advice is shown once: the card, beside a one-line text (no list of reasons or steps).
+    card_message = page.locator(".rw-messages-container .rw-message").filter(has=page.locator(".advice-card")).last
+    bot_lines = page.locator(".rw-messages-container .rw-response .rw-message-text").all_inner_texts()
+    render = labels["render"]
+    assert not [text for text in bot_lines if render["steps_header"] in text or render["reasons_header"] in text], bot_lines
+    # Each step opens on a tap to what to do.
+    first_step = steps.first
+    first_step.locator("summary").click()
+    detail = first_step.locator(".advice-step-detail")
+    detail.wait_for(state="visible")
+    assert detail.inner_text().strip() == labels["steps"][payload["steps"][0]]["detail"].strip()
+    size = "phone" if (page.viewport_size or {}).get("width", 0) < 600 else "desktop"
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    card.scroll_into_view_if_needed()
-    page.screenshot(path=str(OUTPUT / "advice-card.png"))
-    card.screenshot(path=str(OUTPUT / "advice-card-only.png"))
+    card_message.scroll_into_view_if_needed()
+    page.screenshot(path=str(OUTPUT / f"advice-card-{size}.png"))
+    card.screenshot(path=str(OUTPUT / f"advice-card-only-{size}.png"))
+    # On a phone the chat fills the screen's width.
+    if size == "phone":
+        box = page.locator(".rw-conversation-container").bounding_box()
+        assert box and box["width"] >= 0.9 * 390, box
 
     conversation = client_texts(page)
     assert conversation[0] == OPENING
     message_count = page.locator(".rw-messages-container .rw-message").count()
 
-    widget_was_open = page.evaluate("(JSON.parse(localStorage.getItem('chat_session') || '{}').params || {}).isChatOpen === true")
     page.reload()
-    if not widget_was_open:
-        page.locator(".rw-launcher").click()
     page.locator(".advice-card .advice-steps li").first.wait_for(state="visible")
     assert client_texts(page) == conversation
     assert page.locator(".rw-messages-container .rw-message").count() == message_count
     assert session_id(page) == signed, "the socket.io session changed on reload"
     page.locator(".advice-card").last.scroll_into_view_if_needed()
-    page.screenshot(path=str(OUTPUT / "after-reload.png"))
+    page.screenshot(path=str(OUTPUT / f"after-reload-{size}.png"))
     assert_page_clean(page)
 
 
