@@ -51,10 +51,10 @@ PLACEHOLDERS = {
 }
 
 # Keys of the texts in knowledge/guard.yml.
-EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID = (
-    "empty", "no_text", "too_long", "pii_notice", "rate_limited", "busy", "session_invalid",
+EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID, BODY_TOO_LARGE = (
+    "empty", "no_text", "too_long", "pii_notice", "rate_limited", "busy", "session_invalid", "body_too_large",
 )
-TEXT_KEYS = (EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID)
+TEXT_KEYS = (EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID, BODY_TOO_LARGE)
 
 MAX_CHARS = 500
 MAX_PAYLOAD_CHARS = 2000

@@ -7,7 +7,7 @@ with ``?stream=true``) as ``rasa.core.channels.rest.RestInput``. In addition:
 - the message is guarded before a ``UserMessage`` exists: PII masked, length capped,
   empty / emoji-only messages and floods answered directly without the bot, notices
   (PII masked, message cut) sent before the bot's reply;
-- a body over ``max_body_bytes`` gets 413, malformed JSON or fields of the wrong type 400,
+- a body over ``max_body_bytes`` gets 413 with a polite text in the channel's format, malformed JSON or fields of the wrong type 400,
   both with a JSON error and without a traceback;
 - a message the bot does not answer at all gets the "busy" text instead of silence;
 - message texts are never logged;
@@ -27,6 +27,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
@@ -35,8 +36,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from rasa.shared.constants import DEFAULT_SENDER_ID
 
-from channels.guard import Guard, GuardDecision, clean_metadata, safe_sender, valid_sender
-from channels.guard_texts import load_payload_intents
+from channels.guard import BODY_TOO_LARGE, Guard, GuardDecision, clean_metadata, safe_sender, valid_sender
+from channels.guard_texts import guard_text, load_payload_intents
 from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
 
@@ -73,6 +74,10 @@ class GuardedRestInput(RestInput):
         )
         cap_request_size(rest_webhook)
 
+        @rest_webhook.exception(PayloadTooLarge)
+        async def over_the_server_cap(_: Request, __: Exception) -> HTTPResponse:
+            return too_large()
+
         @rest_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -80,7 +85,7 @@ class GuardedRestInput(RestInput):
         @rest_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             if len(request.body or b"") > self.max_body_bytes:
-                return _error(413, "PayloadTooLarge", f"body over {self.max_body_bytes} bytes")
+                return too_large()
             try:
                 sender, text, input_channel, metadata = self._read_body(request.body)
             except BadRequest as error:
@@ -183,6 +188,11 @@ class _Collector(_Counting):
 
 class _QueueCollector(_Counting, QueueOutputChannel):
     pass
+
+
+def too_large() -> HTTPResponse:
+    """413 in the channel's own format (a list of bot messages), so a client can show it."""
+    return response.json([{"text": guard_text(BODY_TOO_LARGE)}], status=413)
 
 
 def _error(status: int, reason: str, message: str) -> HTTPResponse:

@@ -61,7 +61,7 @@ from wechatpy.utils import check_signature
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from channels.guard import BUSY, Guard
+from channels.guard import BODY_TOO_LARGE, BUSY, Guard
 from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
 from channels.wechat_replay import WINDOW_S, InMemoryNonces, NonceMemory, RedisNonces, check_request
@@ -234,10 +234,9 @@ class WeChatInput(InputChannel):
 
         @wechat_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if len(request.body or b"") > self.config.max_body_bytes:
-                return response.text("payload too large", status=413)
+            oversized = len(request.body or b"") > self.config.max_body_bytes
             if not self._is_signed(request):
-                return response.text("forbidden", status=403)
+                return response.text("payload too large", status=413) if oversized else response.text("forbidden", status=403)
             if self._crypto is not None and not self._is_encrypted(request):
                 logger.warning("WeChat request rejected: plaintext, but safe mode is configured.")
                 return response.text("forbidden", status=403)
@@ -254,6 +253,9 @@ class WeChatInput(InputChannel):
             verdict = await self._replay_verdict(request)
             if verdict not in ("new", "repeat"):
                 return response.text("forbidden", status=403)
+            if oversized:
+                # Signed, but over the cap: a polite reply in WeChat's own format, no turn.
+                return self._respond(request, message, guard_text(BODY_TOO_LARGE))
 
             try:
                 reply = await self._answer(message, key, on_new_message, may_start=verdict == "new")

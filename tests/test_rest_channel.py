@@ -163,12 +163,12 @@ async def test_flood_is_refused_while_others_are_served(
 
 
 @pytest.mark.asyncio
-async def test_oversized_body_is_413_json(
+async def test_oversized_body_is_413_with_a_polite_reply_in_the_rest_format(
     http: aiohttp.ClientSession, url: str, bot: FakeBot
 ) -> None:
-    status, error = await post(http, url, {"sender": "s", "message": "额" * 24_000})  # ~70 KB
+    status, replies = await post(http, url, {"sender": "s", "message": "额" * 24_000})  # ~70 KB
     assert status == 413
-    assert error["status"] == "failure" and error["code"] == 413
+    assert replies == [{"text": guard_text("body_too_large")}]
     assert bot.received == []
 
 
@@ -251,8 +251,10 @@ async def test_server_refuses_huge_bodies_before_reading_them(
     bot = FakeBot()
     lenient = GuardedRestInput(max_body_bytes=10 * 1024 * 1024)
     url = await serve_blueprint(lenient.blueprint(bot), "/webhooks/rest")
-    status, _ = await post(http, url, b'{"message": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+    status, replies = await post(http, url, b'{"message": "' + b"a" * (2 * 1024 * 1024) + b'"}')
     assert status == 413
+    # Refused by the server's own cap, still in the channel's format.
+    assert replies == [{"text": guard_text("body_too_large")}]
     assert await send(http, url, "s", "你好") == ["收到：你好"]
     assert len(bot.received) == 1
 

@@ -366,12 +366,24 @@ async def test_malformed_xml_is_400_and_server_keeps_working(
 
 
 @pytest.mark.asyncio
-async def test_oversize_body_is_413(
+async def test_oversize_body_gets_a_polite_wechat_reply_and_no_turn(
     start_channel: StartChannel, http: aiohttp.ClientSession
 ) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
-    status, _ = await post(http, url, text_xml("额" * 30_000))
+    status, body = await post(http, url, text_xml("额" * 30_000))
+    assert status == 200
+    assert reply_fields(body)["Content"] == guard_text("body_too_large")
+    assert bot.received == []
+
+
+@pytest.mark.asyncio
+async def test_an_unsigned_oversize_body_is_refused_unread(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    bot = FakeBot()
+    url = await start_channel(make_channel(), bot)
+    status, _ = await post(http, url, text_xml("额" * 30_000), params={"signature": "bad", "timestamp": "1", "nonce": "n"})
     assert status == 413
     assert bot.received == []
 
