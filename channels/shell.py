@@ -9,12 +9,19 @@ for any channel named ``cmdline`` (rasa/core/run.py), and the console posts to
 """
 from __future__ import annotations
 
-from typing import Text
+from typing import Dict, Optional, Text
 
 from channels.rest import GuardedRestInput
+from channels.wechat_format import match_button
 
 
 class GuardedShellInput(GuardedRestInput):
+    """Also: 「0」 typed in the terminal starts over, as in WeChat (channels/wechat_format.py)."""
+
+    def _read_body(self, body: bytes) -> tuple[str, Optional[str], str, Optional[Dict]]:
+        sender, text, input_channel, metadata = super()._read_body(body)
+        return sender, match_button(text, None) or text, input_channel, metadata
+
     @classmethod
     def name(cls) -> Text:
         return "cmdline"

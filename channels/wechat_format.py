@@ -12,6 +12,12 @@ TRUNCATION_NOTICE = "……（内容较长，后面部分已省略，您可以�
 
 Button = Dict[str, Any]
 
+# 「回复 0」 starts over in every text channel (WeChat, the shell): Rasa's /restart forgets
+# the conversation's facts and answers utter_restart (domain.yml).
+RESTART_NUMBER = "0"
+RESTART_PAYLOAD = "/restart"
+RESTART_OPTION = "回复 0：重新开始"
+
 
 @dataclass(frozen=True)
 class RenderedReply:
@@ -59,6 +65,10 @@ def render_reply(
             offered.extend(buttons)
         if lines:
             blocks.append("\n".join(lines))
+    if offered:
+        # Once, after the last options: the way out of any question.
+        options.append(RESTART_OPTION)
+        blocks.append(RESTART_OPTION)
 
     # CollectingOutputChannel splits texts at blank lines, so blank lines rejoin them.
     text = "\n\n".join(blocks)
@@ -103,10 +113,15 @@ def truncate_text(
 def match_button(
     text: Optional[str], buttons: Optional[Sequence[Mapping[str, Any]]]
 ) -> Optional[str]:
-    """Maps a numeric answer ("1", "１", " 2 ") to the payload of the offered button."""
-    if not text or not buttons:
+    """Maps a numeric answer ("1", "１", " 2 ") to the payload of the offered button, and
+    「0」 to starting over."""
+    if not text:
         return None
     number = unicodedata.normalize("NFKC", text).strip()
+    if number == RESTART_NUMBER:
+        return RESTART_PAYLOAD
+    if not buttons:
+        return None
     # The length cap keeps int() away from huge digit strings (Python limits their size).
     if not number.isdecimal() or len(number) > 4:
         return None

@@ -249,3 +249,17 @@ def test_number_questions_are_answered_by_a_tap_and_each_question_shows_its_step
     assert slots["overdue_days"] == 45.0 and slots["has_overdue"] is True
     # A month or more is decisive: the advice comes at once, overdue first.
     assert advice_payload(replies)["reasons"][0] == "overdue"
+
+
+def test_restart_forgets_the_facts_and_offers_the_problems_again(bot):
+    sender = new_sender()
+    bot.send(sender, "借呗额度降了，我逾期过十天")
+    assert bot.tracker(sender)["slots"]["overdue_days"] == 10.0
+    replies = bot.send(sender, "/restart")
+    assert "重新开始" in texts(replies)
+    assert {"/ask_cannot_borrow", "/ask_limit_dropped"} <= {b["payload"] for m in replies for b in m.get("buttons") or []}
+    slots = bot.tracker(sender)["slots"]
+    assert slots["overdue_days"] is None and slots["has_overdue"] is None and slots["diagnosis_topic"] is None
+    # The next problem starts a fresh diagnosis that asks about the overdue again.
+    bot.send(sender, "借呗有额度借不出来")
+    assert bot.tracker(sender)["slots"]["requested_slot"] == "has_overdue"

@@ -255,7 +255,7 @@ def test_render_joins_messages_numbers_buttons_and_skips_custom() -> None:
         ]
     )
     assert rendered.text == (
-        "第一段\n\n请选择：\n回复 1：借呗额度降低了\n回复 2：借呗借不出来\n\n还有\n回复 3：其他"
+        "第一段\n\n请选择：\n回复 1：借呗额度降低了\n回复 2：借呗借不出来\n\n还有\n回复 3：其他\n\n回复 0：重新开始"
     )
     assert [b["payload"] for b in rendered.buttons] == [
         "/ask_limit_dropped",
@@ -272,18 +272,19 @@ def test_truncation_respects_byte_limit_and_keeps_options() -> None:
 
     rendered = render_reply([{"text": long_text, "buttons": BUTTONS}])
     assert len(rendered.text.encode("utf-8")) <= TEXT_LIMIT_BYTES
-    assert rendered.text.endswith("回复 1：借呗额度降低了\n回复 2：借呗借不出来")
+    assert rendered.text.endswith("回复 1：借呗额度降低了\n回复 2：借呗借不出来\n\n回复 0：重新开始")
     assert TRUNCATION_NOTICE in rendered.text
 
 
 @pytest.mark.parametrize(
     "answer, expected",
     [("1", "/ask_limit_dropped"), ("１", "/ask_limit_dropped"), (" 2 ", "/ask_cannot_borrow"),
-     ("3", None), ("0", None), ("一", None), ("12345678", None), ("额度", None)],
+     ("3", None), ("0", "/restart"), ("一", None), ("12345678", None), ("额度", None)],
 )
 def test_match_button(answer: str, expected: Optional[str]) -> None:
     assert match_button(answer, BUTTONS) == expected
-    assert match_button(answer, None) is None
+    # Without buttons only 「0」 (start over) means something.
+    assert match_button(answer, None) == ("/restart" if answer == "0" else None)
 
 
 # --- credentials -----------------------------------------------------------------------
@@ -404,7 +405,7 @@ async def test_text_message_gets_joined_reply_with_numbered_options(
     assert (reply["ToUserName"], reply["FromUserName"]) == (OPENID, OFFICIAL_ACCOUNT)
     assert reply["Content"] == (
         "您好，我是借呗额度助手。\n\n请问您遇到了哪种情况？\n"
-        "回复 1：借呗额度降低了\n回复 2：借呗借不出来"
+        "回复 1：借呗额度降低了\n回复 2：借呗借不出来\n\n回复 0：重新开始"
     )
     message = bot.received[0]
     assert (message.sender_id, message.input_channel) == (OPENID, "wechat")
@@ -761,3 +762,12 @@ async def test_subscribe_events_pass_the_rate_limit(
     assert contents[:2] == [WELCOME, WELCOME]
     assert contents[2:] == [guard_text("rate_limited")] * 2
     assert bot.texts == ["/greet", "/greet"]
+
+
+def test_zero_starts_over_whatever_was_offered() -> None:
+    from channels.wechat_format import match_button
+
+    assert match_button("0", None) == "/restart"
+    assert match_button(" ０ ", BUTTONS) == "/restart"
+    assert match_button("1", BUTTONS) == BUTTONS[0]["payload"]
+    assert render_reply([{"text": "没有按钮"}]).text == "没有按钮"

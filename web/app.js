@@ -10,6 +10,8 @@
   'use strict';
 
   var DEFAULT_SOCKET_URL = 'http://localhost:5005';
+  // Where rasa-webchat keeps the conversation and its session id (params.storage).
+  var SESSION_KEY = 'chat_session';
 
   function socketUrl() {
     var fromQuery = new URLSearchParams(window.location.search).get('socketUrl');
@@ -34,6 +36,19 @@
     var delay = (message || '').length * 10;
     return Math.max(400, Math.min(delay, 1500));
   }
+
+  // 重新开始: the conversation (with the user's financial facts) is kept in this browser's
+  // storage, maybe on a shared phone; this forgets it and opens a new session.
+  function restart() {
+    try {
+      window.localStorage.removeItem(SESSION_KEY);
+      window.sessionStorage.removeItem(SESSION_KEY);
+    } catch (error) { /* storage disabled: nothing kept either */ }
+    window.location.reload();
+  }
+
+  var restartButton = document.getElementById('restart');
+  if (restartButton) restartButton.addEventListener('click', restart);
 
   loadLabels().then(function (labels) {
     window.WebChat.default({

@@ -327,4 +327,14 @@ def test_html_typed_by_the_user_is_shown_as_text(page: Page, page_url: str) -> N
     assert messages.locator("img").count() == 0
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "html-as-text.png"))
+
+    # 重新开始 forgets the browser's copy and opens a new session with a new greeting.
+    signed = session_id(page)
+    assert signed
+    page.get_by_role("button", name="重新开始").click()
+    page.wait_for_function("(old) => { const s = JSON.parse(localStorage.getItem('chat_session') || '{}'); "
+                           "return s.session_id && s.session_id !== old; }", arg=signed)
+    page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(state="visible")
+    assert client_texts(page) == []
+    assert HTML_INPUT not in page.evaluate("localStorage.getItem('chat_session') || ''")
     assert_page_clean(page)
