@@ -19,7 +19,7 @@ from advisor.contract import TOPIC_BY_INTENT
 from advisor.engine import rank_advice
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan
-from advisor.render import describe_facts, followup_buttons, render_advice, render_card_summary
+from advisor.render import describe_facts, feedback_buttons, followup_buttons, render_advice, render_card_summary
 
 
 def stated_facts(tracker: Tracker) -> Dict[str, Any]:
@@ -47,12 +47,12 @@ CARD_CHANNELS = frozenset({"socketio"})
 def send_advice(
     dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, facts: Dict[str, Any], lead: str = ""
 ) -> None:
-    """Readable advice with follow-up buttons, plus the contract's machine-readable payload."""
+    """Readable advice with follow-up and 👍 / 👎 buttons, plus the contract's machine-readable payload."""
     advice = rank_advice(topic, facts)
     channel = tracker.get_latest_input_channel()
     text = render_card_summary(advice) if channel in CARD_CHANNELS else render_advice(advice)
     payload = None if channel in TEXT_ONLY_CHANNELS else advice.payload()
-    dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice), json_message=payload)
+    dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice) + feedback_buttons(), json_message=payload)
 
 
 class ActionStartDiagnosis(SafeAction, Action):

@@ -23,7 +23,7 @@ DIAGNOSIS_SLOTS = frozenset(contract.FACT_SLOTS)
 
 # Intents that are questions of their own: the form pauses, the question is answered,
 # and the form asks again.
-INTERRUPTION_INTENTS = frozenset(contract.QUESTION_INTENTS) | {"greet", "thank", "bot_challenge", "goodbye"}
+INTERRUPTION_INTENTS = frozenset(contract.QUESTION_INTENTS) | {"greet", "thank", "bot_challenge", "goodbye", "feedback"}
 
 # Intents under which a short 有/没有 is read as a yes/no answer.
 _ANSWER_INTENTS = frozenset({"affirm", "deny", "inform", "dont_know", "nlu_fallback"})

@@ -100,6 +100,7 @@ INTENTS: tuple[str, ...] = QUESTION_INTENTS + (
     "thank",
     "bot_challenge",
     "out_of_scope",
+    "feedback",  # 👍 / 👎 on an advice
 )
 
 # Value a slot holds when the user said they do not know.

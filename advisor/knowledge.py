@@ -12,7 +12,7 @@ from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, REC
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 SOURCES = frozenset({"A", "B"})
 DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
-CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "busy")
+CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "busy", "feedback_helpful", "feedback_unhelpful")
 
 
 class KnowledgeError(ValueError):
@@ -183,8 +183,14 @@ def load_intent_labels() -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def load_conversation_texts() -> dict[str, dict[str, Any]]:
-    """{disclaimer, ask_rephrase, default} → {text, buttons}, sent by actions."""
+    """{disclaimer, ask_rephrase, default, busy, feedback_*} → {text, buttons}, sent by actions;
+    feedback_buttons: the 👍 / 👎 buttons under every advice."""
     data = _read("conversation.yml")
     for key in CONVERSATION_TEXTS:
         _check_message(data.get(key), f"conversation.yml:{key}")
+    feedback_buttons = data.get("feedback_buttons")
+    _check(isinstance(feedback_buttons, list) and len(feedback_buttons) == 2, "conversation.yml:feedback_buttons",
+           "two buttons (helpful, unhelpful) are required")
+    for button in feedback_buttons:
+        _check_button(button, "conversation.yml:feedback_buttons")
     return data

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from advisor.engine import Advice
-from advisor.knowledge import load_advice_knowledge, load_diagnosis_config
+from advisor.knowledge import load_advice_knowledge, load_conversation_texts, load_diagnosis_config
 
 MAX_RENDERED_REASONS = 3
 MAX_FOLLOWUPS = 3
@@ -51,6 +51,11 @@ def followup_buttons(advice: Advice) -> list[dict[str, str]]:
         if button["payload"] not in {b["payload"] for b in buttons}:
             buttons.append({"title": button["title"], "payload": button["payload"]})
     return buttons[:MAX_FOLLOWUPS]
+
+
+def feedback_buttons() -> list[dict[str, str]]:
+    """👍 / 👎 (knowledge/conversation.yml), offered after the follow-ups of every advice."""
+    return [{"title": b["title"], "payload": b["payload"]} for b in load_conversation_texts()["feedback_buttons"]]
 
 
 def describe_facts(facts: Mapping[str, object]) -> str:

@@ -11,7 +11,10 @@ writes review/candidates.yml with the user messages that
   conversation came within --window seconds (default 120) and either starts like a
   correction (不是, 不对, 我是说, 我问的是 …) or says much the same again
   (char-bigram Jaccard or edit similarity >= 0.5), or the user turned down / replaced the
-  bot's 「您是想问…吗？」 guess.
+  bot's 「您是想问…吗？」 guess, or
+- led to an advice the user marked 👎 (``advice_unhelpful``): every message typed since the
+  previous 👍 / 👎. A 👍 adds ``advice_helpful`` to the candidates it follows, so the
+  maintainer sees that the user was content with how they were read.
 
 Each candidate has the message (PII-masked by the channels and again here), the predicted intent and
 its confidence, the conversation (sender id), the time, the reasons, and — when the user
@@ -49,6 +52,9 @@ DEFAULT_THRESHOLD = 0.6
 DEFAULT_WINDOW_S = 120.0
 SIMILAR = 0.5
 FALLBACK_INTENT = "nlu_fallback"
+FEEDBACK_SLOT = "advice_feedback"
+UNHELPFUL = "advice_unhelpful"
+HELPFUL = "advice_helpful"
 FALLBACK_ACTIONS = {
     "action_two_stage_fallback",
     "action_default_fallback",
@@ -70,6 +76,8 @@ class Turn:
     timestamp: float
     sender_id: str
     bot_actions: list[str] = field(default_factory=list)
+    # The 👍 (True) / 👎 (False) this message gave (the advice_feedback slot it set).
+    feedback: Optional[bool] = None
 
 
 @dataclass
@@ -148,15 +156,19 @@ def turns_from_events(sender_id: str, events: Iterable[Any]) -> list[Turn]:
             name = getattr(event, "action_name", None)
             if name and name != "action_listen":
                 turns[-1].bot_actions.append(name)
+        elif kind == "slot" and turns and getattr(event, "key", None) == FEEDBACK_SLOT:
+            value = getattr(event, "value", None)
+            if isinstance(value, dict) and isinstance(value.get("helpful"), bool):
+                turns[-1].feedback = value["helpful"]
     return turns
 
 
 def candidates_from_turns(
     turns: list[Turn], threshold: float = DEFAULT_THRESHOLD, window_s: float = DEFAULT_WINDOW_S
 ) -> list[Candidate]:
-    found: list[Candidate] = []
+    found: dict[int, Candidate] = {}
     for index, turn in enumerate(turns):
-        if not turn.text or turn.text.startswith("/"):
+        if not _typed(turn):
             continue  # button payloads are not words anyone typed
         reasons: list[str] = []
         fell_back = turn.intent == FALLBACK_INTENT or any(a in FALLBACK_ACTIONS for a in turn.bot_actions)
@@ -182,20 +194,47 @@ def candidates_from_turns(
                 reasons.append("user_rephrased")
                 next_message = following.text
         if reasons:
-            found.append(
-                Candidate(
-                    message=turn.text,
-                    predicted_intent=turn.intent,
-                    confidence=turn.confidence,
-                    sender_id=turn.sender_id,
-                    timestamp=turn.timestamp,
-                    reasons=reasons,
-                    next_message=next_message,
-                    user_chose_intent=chosen,
-                    conversations=[turn.sender_id],
-                )
-            )
-    return found
+            found[index] = _candidate(turn, reasons, next_message, chosen)
+    _add_feedback(turns, found)
+    return [found[index] for index in sorted(found)]
+
+
+def _typed(turn: Turn) -> bool:
+    return bool(turn.text) and not turn.text.startswith("/")
+
+
+def _candidate(turn: Turn, reasons: list[str], next_message: Optional[str] = None,
+               chosen: Optional[str] = None) -> Candidate:
+    return Candidate(
+        message=turn.text,
+        predicted_intent=turn.intent,
+        confidence=turn.confidence,
+        sender_id=turn.sender_id,
+        timestamp=turn.timestamp,
+        reasons=reasons,
+        next_message=next_message,
+        user_chose_intent=chosen,
+        conversations=[turn.sender_id],
+    )
+
+
+def _add_feedback(turns: list[Turn], found: dict[int, Candidate]) -> None:
+    """A 👎 makes every message typed since the previous 👍 / 👎 a candidate; a 👍 marks those
+    already found."""
+    span_start = 0
+    for index, turn in enumerate(turns):
+        if turn.feedback is None:
+            continue
+        for earlier in range(span_start, index):
+            if not _typed(turns[earlier]) or turns[earlier].feedback is not None:
+                continue
+            reason = HELPFUL if turn.feedback else UNHELPFUL
+            if earlier in found:
+                if reason not in found[earlier].reasons:
+                    found[earlier].reasons.append(reason)
+            elif not turn.feedback:
+                found[earlier] = _candidate(turns[earlier], [UNHELPFUL])
+        span_start = index + 1
 
 
 def deduplicate(candidates: Iterable[Candidate]) -> list[Candidate]:

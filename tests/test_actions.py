@@ -16,6 +16,7 @@ from actions.diagnosis import ActionGiveAdvice, ActionStartDiagnosis, ActionUpda
 from actions.diagnosis_form import ValidateDiagnosisForm, asked_slots
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.faq import ActionAnswerFaq
+from actions.feedback import ActionRecordFeedback
 from actions.session import ActionSessionStart
 from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
 from actions.ask import question_entry
@@ -236,6 +237,33 @@ def test_give_advice_sends_text_buttons_and_the_contract_payload():
     advice = messages[0]["custom"]["advice"]
     assert advice["topic"] == "cannot_borrow" and advice["reasons"][0] == "high_debt"
     assert "1." in messages[0]["text"] and messages[0]["buttons"]
+
+
+def test_every_advice_ends_with_thumbs_up_and_down_after_its_follow_ups():
+    slots = {"diagnosis_topic": "limit_dropped", "has_overdue": True, "overdue_days": 40.0}
+    messages, _ = run(ActionGiveAdvice(), make_tracker(slots=slots))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[-2:] == ['/feedback{"helpful": "yes"}', '/feedback{"helpful": "no"}']
+    assert len(payloads) >= 4 and all(p.startswith("/ask_") for p in payloads[:-2])
+
+
+@pytest.mark.parametrize("text, helpful", [
+    ('/feedback{"helpful": "yes"}', True),
+    ('/feedback{"helpful": "no"}', False),
+    ("你的建议很有帮助", True),
+    ("建议不错", True),
+    ("这个回答没用", False),
+    ("你的分析不准", False),
+])
+def test_feedback_is_thanked_and_kept_with_the_topic(text: str, helpful: bool):
+    tracker = make_tracker("feedback", text, slots={"diagnosis_topic": "limit_closed"})
+    if text.startswith("/"):
+        value = json.loads(text[len("/feedback"):])["helpful"]
+        tracker.latest_message["entities"] = [{"entity": "helpful", "value": value}]
+    messages, events = run(ActionRecordFeedback(), tracker)
+    key = "feedback_helpful" if helpful else "feedback_unhelpful"
+    assert messages[0]["text"] == load_conversation_texts()[key]["text"].strip()
+    assert slot_events(events) == {"advice_feedback": {"helpful": helpful, "topic": "limit_closed"}}
 
 
 def test_unknown_facts_reach_the_engine():

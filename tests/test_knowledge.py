@@ -30,7 +30,7 @@ SPEC_STEPS = {"repay_on_time", "check_credit_report", "reduce_debt", "keep_activ
 SPEC_SLOTS = {"has_overdue", "overdue_days", "debt_ratio", "recent_applications", "account_inactive",
               "abnormal_transactions", "security_issue"}
 SPEC_TOPICS = {"cannot_borrow", "limit_dropped", "restore_limit", "limit_closed", "increase_limit"}
-NOT_LABELLED = {"affirm", "deny", "dont_know", "inform", "out_of_scope"}
+NOT_LABELLED = {"affirm", "deny", "dont_know", "inform", "out_of_scope", "feedback"}  # never suggested by the fallback
 
 FAQ_INTENTS = ["ask_credit_report", "ask_debt_ratio", "ask_alternatives", "ask_when_retry", "ask_submit_proof",
                "ask_appeal", "request_human", "ask_increase_limit", "ask_boost_service"]

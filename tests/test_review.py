@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from scripts import review, review_accept
@@ -157,6 +157,33 @@ def test_correction_and_similarity_rules():
     assert not review.similar("借呗额度怎么突然降了", "没有")
 
 
+def feedback(helpful: bool, at: float) -> list:
+    payload = f'/feedback{{"helpful": "{"yes" if helpful else "no"}"}}'
+    return [user(payload, "feedback", 1.0, at), action("action_record_feedback", at + 0.1),
+            SlotSet("advice_feedback", {"helpful": helpful, "topic": "limit_dropped"}, timestamp=at + 0.1)]
+
+
+def test_a_thumbs_down_makes_the_messages_behind_that_advice_candidates(tmp_path):
+    turns = review.turns_from_events("conv-feedback", [
+        user("额度少了好多", "ask_limit_dropped", 0.95, T0),           # behind a 👍: not a candidate
+        action("action_give_advice", T0 + 0.5),
+        *feedback(True, T0 + 10),
+        user("借呗又借不出来", "ask_cannot_borrow", 0.97, T0 + 400),     # behind the 👎
+        user("没有", "deny", 0.99, T0 + 800),
+        user("/inform{\"debt_ratio\": 20}", "inform", 1.0, T0 + 1200),  # a button: never a candidate
+        action("action_give_advice", T0 + 1200.5),
+        *feedback(False, T0 + 1300),
+        user("额度那个事儿能不能搞一下", "ask_increase_limit", 0.42, T0 + 2000),  # low, then 👍
+        *feedback(True, T0 + 2010),
+    ])
+    found = {c.message: c.reasons for c in review.candidates_from_turns(turns)}
+    assert found == {
+        "借呗又借不出来": [review.UNHELPFUL],
+        "没有": [review.UNHELPFUL],
+        "额度那个事儿能不能搞一下": ["low_confidence<0.6", review.HELPFUL],
+    }
+
+
 # --- review-accept -----------------------------------------------------------------------------
 
 def _labelled(tmp_path: Path, labels: dict[str, str]) -> Path:
@@ -250,6 +277,28 @@ def test_review_reads_the_store_of_a_running_bot(bot, tmp_path):
     report = review_accept.accept(out, reviewed)
     assert report["added"] == [f"{gibberish!r} → ask_limit_closed"]
     assert "conversation " + sender in reviewed.read_text(encoding="utf-8")
+
+
+def test_a_thumbs_down_over_rest_is_kept_in_the_tracker_and_reviewed(bot, tmp_path):
+    """👎 under a real advice: the advice_feedback slot in the tracker, the reply polite, and
+    make review lists what the user typed before it."""
+    sender = f"review-{uuid.uuid4().hex[:10]}"
+    replies = bot.send(sender, "借呗被关了，以前逾期过两个月")
+    for answer in ("不清楚", "不清楚", "不清楚", "不清楚", "不清楚", "不清楚"):
+        if any(isinstance(r.get("custom"), dict) and "advice" in r["custom"] for r in replies):
+            break
+        replies = bot.send(sender, answer)
+    buttons = {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or []}
+    assert "👎 没帮助" in buttons and "👍 有帮助" in buttons, replies
+    answer = bot.send(sender, buttons["👎 没帮助"])
+    assert "抱歉没能帮上您" in answer[0]["text"]
+    slots = bot.tracker(sender)["slots"]
+    assert slots["advice_feedback"] == {"helpful": False, "topic": "limit_closed"}
+
+    candidates = run_review(bot.workdir / "endpoints.yml", tmp_path / "candidates.yml")
+    mine = {c["message"]: c for c in candidates if c["conversation"] == sender}
+    assert "借呗被关了，以前逾期过两个月" in mine, candidates
+    assert review.UNHELPFUL in mine["借呗被关了，以前逾期过两个月"]["reasons"]
 
 
 def test_review_masks_pii_that_reached_the_store_unmasked(tmp_path):
