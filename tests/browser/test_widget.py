@@ -8,6 +8,7 @@ Screenshots: tests/output/browser/.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from advisor.knowledge import load_conversation_texts
 from scripts import build_web, serve_web
 from scripts.local_bot import ROOT, Bot, free_port, running_bot
 
@@ -237,6 +239,16 @@ def advice_payload(bot: Bot, sender: str) -> Dict[str, Any]:
     raise AssertionError("the bot sent no advice payload")
 
 
+def feedback_slot(bot: Bot, sender: str, timeout_s: float = 10.0) -> Any:
+    """The advice_feedback slot once the turn is stored (socket.io saves just after replying)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = bot.tracker(sender)["slots"].get("advice_feedback")
+        if value is not None or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)  # between two looks at the store
+
+
 # --- tests -----------------------------------------------------------------------------------
 
 
@@ -298,6 +310,12 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     if size == "phone":
         box = page.locator(".rw-conversation-container").bounding_box()
         assert box and box["width"] >= 0.9 * 390, box
+
+    # 👍 / 👎 under the advice: a tap on 👎 is answered and kept in the tracker (make review reads it).
+    page.locator(".rw-replies .rw-reply").get_by_text("👎 没帮助", exact=True).last.click()
+    sorry = load_conversation_texts()["feedback_unhelpful"]["text"].strip()
+    page.locator(".rw-response .rw-message-text").filter(has_text=sorry[:10]).last.wait_for(state="visible")
+    assert feedback_slot(web_bot, sender) == {"helpful": False, "topic": payload["topic"]}
 
     conversation = client_texts(page)
     assert conversation[0] == OPENING
