@@ -13,8 +13,9 @@ environment variable shown::
 
 In the 公众号 admin, set the server URL to ``https://<host>/webhooks/wechat/webhook``.
 WeChat gives up on a request after 5 s and retries it up to 3 times; a message is
-processed once per MsgId, and a reply not ready by ``reply_timeout`` is sent later
-through the customer-service API (needs appid + appsecret and the server's IP on
+processed once per MsgId, by all replicas together (channels/wechat_shared.py: through Redis
+when ``REDIS_HOST`` is set, as under ``make scale``), and a reply not ready by
+``reply_timeout`` is sent later through the customer-service API (needs appid + appsecret and the server's IP on
 the account's API whitelist). Text messages and subscribe events pass the input guard
 (channels/guard.py) first; its replies and notices become (part of) the passive reply.
 
@@ -40,7 +41,6 @@ from typing import (
     Callable,
     Coroutine,
     Dict,
-    Generic,
     List,
     Optional,
     Set,
@@ -66,7 +66,8 @@ from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
 from channels.wechat_replay import WINDOW_S, InMemoryNonces, NonceMemory, RedisNonces, check_request
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
-from channels.wechat_format import Button, match_button, render_reply
+from channels.wechat_format import match_button, render_reply
+from channels.wechat_shared import SharedState, shared_state_from_environment, wait_for_published
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,6 @@ ERROR_TEXT = "抱歉，系统暂时出了点问题，请稍后再试。"
 SUCCESS = "success"  # WeChat's "received, no passive reply" answer; never needs encryption
 
 MAX_BODY_BYTES = 64 * 1024
-REMEMBERED_USERS = 10_000
 EXCHANGE_TTL_S = 60.0
 MAX_EXCHANGES = 10_000
 
@@ -94,29 +94,6 @@ class WeChatConfig:
     reply_timeout: float = 4.5
     max_body_bytes: int = MAX_BODY_BYTES
     replay_window_s: float = WINDOW_S
-
-
-class LruDict(Generic[V]):
-    """A dict that forgets its least recently used keys beyond ``max_size``."""
-
-    def __init__(self, max_size: int) -> None:
-        self._max_size = max_size
-        self._items: "OrderedDict[str, V]" = OrderedDict()
-
-    def get(self, key: str) -> Optional[V]:
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
-
-    def put(self, key: str, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._max_size:
-            self._items.popitem(last=False)
-
-    def pop(self, key: str) -> None:
-        self._items.pop(key, None)
 
 
 @dataclass
@@ -186,17 +163,19 @@ class WeChatInput(InputChannel):
         config: Optional[WeChatConfig] = None,
         guard: Optional[Guard] = None,
         nonces: Optional[NonceMemory] = None,
+        shared: Optional[SharedState] = None,
     ) -> None:
         self.config = config or WeChatConfig()
         self._nonces: NonceMemory = nonces or RedisNonces.from_environment() or InMemoryNonces()
+        # Exchanges, the access token and the options offered, shared by the replicas.
+        self._shared: SharedState = shared or shared_state_from_environment()
         self.guard = guard or Guard(payload_intents=load_payload_intents())
         self._crypto = self._make_crypto(self.config)
         self._api: Optional[CustomerServiceClient] = None
         if self.config.appid and self.config.appsecret:
             self._api = CustomerServiceClient(
-                self.config.appid, self.config.appsecret, api_base=self.config.api_base
+                self.config.appid, self.config.appsecret, api_base=self.config.api_base, tokens=self._shared
             )
-        self._offered_buttons: LruDict[List[Button]] = LruDict(REMEMBERED_USERS)
         self._exchanges = _ExchangeStore(EXCHANGE_TTL_S, MAX_EXCHANGES)
         # The event loop keeps only weak references to tasks; these must not vanish mid-way.
         self._background: Set["asyncio.Task[Any]"] = set()
@@ -371,31 +350,63 @@ class WeChatInput(InputChannel):
         may_start: bool = True,
     ) -> Optional[str]:
         exchange = self._exchanges.get(key)
-        if exchange is None and not may_start:
-            logger.warning("A repeated WeChat request without a pending exchange was not run again.")
-            return None
+        openid = message.source
         if exchange is None:
+            if not may_start or not await self._shared.claim(key, EXCHANGE_TTL_S):
+                # A retry whose turn runs (or ran) on another replica, or a repeated request.
+                return await self._reply_from_elsewhere(key, openid)
             task = self._spawn(self._ask_bot(message, text, on_new_message, from_user))
             exchange = self._exchanges.add(key, task)
-            openid = message.source
-            task.add_done_callback(lambda done: self._deliver_if_deferred(exchange, openid))
+            claimed = exchange
+            task.add_done_callback(lambda _: self._spawn(self._finish(claimed, key, openid)))
         elif exchange.deferred:
             return None
 
         try:
             reply = await asyncio.wait_for(asyncio.shield(exchange.task), self.config.reply_timeout)
         except asyncio.TimeoutError:
-            if exchange.task.done():
-                return exchange.task.result()
-            exchange.deferred = True
-            return None
+            if not exchange.task.done():
+                exchange.deferred = True
+                return None
+            reply = exchange.task.result()
         except asyncio.CancelledError:
             # WeChat hung up on us; the reply can still reach the user via the API.
             if not exchange.task.done():
                 exchange.deferred = True
             raise
-        # Another request for the same message already answered "success".
-        return None if exchange.deferred else reply
+        # Another request for the same message already answered "success": the API sends it.
+        # Otherwise every request gets the reply: WeChat reads only the one it still waits on.
+        if exchange.deferred or await self._shared.is_deferred(key):
+            return None
+        return reply
+
+    async def _reply_from_elsewhere(self, key: str, openid: str) -> Optional[str]:
+        """The reply another replica's turn publishes, if it comes in time; else "success" and
+        the reply goes through the API once it is there."""
+        reply = await wait_for_published(self._shared, key, self.config.reply_timeout)
+        if reply is None:
+            await self._shared.mark_deferred(key, EXCHANGE_TTL_S)
+            reply = await self._shared.published(key)  # published between the last look and now
+            if reply is not None and await self._shared.take_delivery(key, EXCHANGE_TTL_S):
+                self._send_later(openid, reply)
+            return None
+        return None if await self._shared.is_deferred(key) else reply
+
+    async def _finish(self, exchange: _Exchange, key: str, openid: str) -> None:
+        """Publishes the turn's reply; sends it through the API if every request for it got
+        "success" (here, or on another replica)."""
+        task = exchange.task
+        if task.cancelled() or task.exception() is not None or not task.result():
+            return
+        reply = task.result()
+        try:
+            await self._shared.publish(key, reply, EXCHANGE_TTL_S)
+            if (exchange.deferred or await self._shared.is_deferred(key)) and await self._shared.take_delivery(
+                key, EXCHANGE_TTL_S
+            ):
+                self._send_later(openid, reply)
+        except Exception as error:  # the shared store is down; the reply is lost, say so
+            logger.error("A WeChat reply could not be shared or delivered (%s).", type(error).__name__)
 
     async def _ask_bot(
         self, message: BaseMessage, text: str, on_new_message: OnNewMessage, from_user: bool
@@ -423,7 +434,7 @@ class WeChatInput(InputChannel):
                 "msg_type": message.type,
             }
         }
-        payload = match_button(text, self._offered_buttons.get(openid)) if from_user else None
+        payload = match_button(text, await self._shared.options(openid)) if from_user else None
         if payload is not None:
             metadata["wechat"]["chosen_option"] = text
             text = payload
@@ -440,19 +451,10 @@ class WeChatInput(InputChannel):
 
         replies = collector.messages or [{"text": guard_text(BUSY)}]
         rendered = render_reply(notices + replies)
-        if rendered.buttons:
-            self._offered_buttons.put(openid, rendered.buttons)
-        else:
-            self._offered_buttons.pop(openid)
+        await self._shared.save_options(openid, rendered.buttons)
         return rendered.text
 
-    def _deliver_if_deferred(self, exchange: _Exchange, openid: str) -> None:
-        task = exchange.task
-        if not exchange.deferred or task.cancelled() or task.exception() is not None:
-            return
-        reply = task.result()
-        if not reply:
-            return
+    def _send_later(self, openid: str, reply: str) -> None:
         if self._api is None:
             logger.warning(
                 "A late WeChat reply was dropped: set WECHAT_APPID and WECHAT_APPSECRET "

@@ -6,9 +6,11 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import aiohttp
+
+from channels.wechat_shared import LocalState, SharedState
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,8 @@ class WeChatAPIError(Exception):
 class CustomerServiceClient:
     """Sends text messages to a user through ``/cgi-bin/message/custom/send``.
 
-    The access token is cached until shortly before it expires and refreshed when
-    WeChat reports it invalid. Failures are logged (never the message content) and
+    The access token is cached (in ``tokens``: this process's, or the replicas' shared one)
+    until shortly before it expires and refreshed when WeChat reports it invalid. Failures are logged (never the message content) and
     reported as ``False`` instead of raised.
     """
 
@@ -43,6 +45,7 @@ class CustomerServiceClient:
         api_base: str = DEFAULT_API_BASE,
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        tokens: Optional[SharedState] = None,
     ) -> None:
         self._appid = appid
         self._appsecret = appsecret
@@ -50,10 +53,9 @@ class CustomerServiceClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._clock = clock
         self._session: Optional[aiohttp.ClientSession] = None
-        self._token: Optional[str] = None
-        self._token_expires_at = 0.0
-        # Created on first use so it binds to the event loop that is actually running.
-        self._token_lock: Optional[asyncio.Lock] = None
+        # Shared by the replicas through Redis under make scale (channels/wechat_shared.py):
+        # a token fetched by one replica would otherwise soon invalidate the others'.
+        self._tokens: SharedState = tokens or LocalState(clock=clock)
 
     async def send_text(self, openid: str, content: str) -> bool:
         """Sends ``content`` to the user ``openid``; returns whether WeChat accepted it."""
@@ -87,30 +89,20 @@ class CustomerServiceClient:
         self._session = None
 
     async def _access_token(self, stale: Optional[str] = None) -> str:
-        if self._token_lock is None:
-            self._token_lock = asyncio.Lock()
-        async with self._token_lock:
-            fresh = self._token and self._clock() < self._token_expires_at
-            # A concurrent caller may already have replaced the token that was rejected.
-            if fresh and self._token != stale:
-                return self._token  # type: ignore[return-value]
-            data = await self._request_json(
-                "GET",
-                "/cgi-bin/token",
-                params={
-                    "grant_type": "client_credential",
-                    "appid": self._appid,
-                    "secret": self._appsecret,
-                },
-            )
-            token = data.get("access_token")
-            if not isinstance(token, str) or not token:
-                raise WeChatAPIError(-1, "no access_token in response")
-            expires_in = float(data.get("expires_in") or 7200)
-            margin = min(TOKEN_REFRESH_MARGIN_S, expires_in / 2)
-            self._token = token
-            self._token_expires_at = self._clock() + expires_in - margin
-            return token
+        return await self._tokens.access_token(self._appid, self._fetch_token, stale)
+
+    async def _fetch_token(self) -> Tuple[str, float]:
+        """A new token and how long to use it (WeChat's lifetime less a margin)."""
+        data = await self._request_json(
+            "GET",
+            "/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self._appid, "secret": self._appsecret},
+        )
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise WeChatAPIError(-1, "no access_token in response")
+        expires_in = float(data.get("expires_in") or 7200)
+        return token, expires_in - min(TOKEN_REFRESH_MARGIN_S, expires_in / 2)
 
     async def _post_message(self, token: str, payload: Dict[str, Any]) -> None:
         # Raw UTF-8 rather than \uXXXX escapes, the way wechatpy's own client posts JSON.

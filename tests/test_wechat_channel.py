@@ -28,6 +28,7 @@ from channels.wechat import (
     WeChatInput,
 )
 from channels.wechat_api import CustomerServiceClient
+from channels.wechat_shared import LocalState
 from channels.wechat_format import (
     TEXT_LIMIT_BYTES,
     TRUNCATION_NOTICE,
@@ -617,6 +618,72 @@ async def test_slow_bot_answers_success_then_delivers_via_api(
     # A retry after the late delivery must not resend it.
     assert await post(http, url, slow_first) == (200, "success")
     assert len(wechat_api.sent) == 2
+
+
+# --- two replicas sharing their state (channels/wechat_shared.py; Redis in tests/scale) -----
+
+
+def replica(state: LocalState, **overrides: Any) -> WeChatInput:
+    settings: Dict[str, Any] = {"token": TOKEN, "reply_timeout": 5.0, **overrides}
+    return WeChatInput(WeChatConfig(**settings), shared=state)
+
+
+@pytest.mark.asyncio
+async def test_a_retry_on_the_other_replica_is_answered_without_running_the_turn_again(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    state, bot = LocalState(), FakeBot()
+    first_url, other_url = await start_channel(replica(state), bot), await start_channel(replica(state), bot)
+    xml = text_xml("稍等", msg_id=new_msg_id())
+    first, retry = await asyncio.gather(post(http, first_url, xml), post(http, other_url, xml))
+    later_retry = await post(http, other_url, xml)
+    assert bot.texts == ["稍等"]
+    for status, body in (first, retry, later_retry):
+        assert status == 200 and reply_fields(body)["Content"] == "稍等的回答"
+
+
+@pytest.mark.asyncio
+async def test_options_offered_by_one_replica_are_understood_by_the_other(
+    start_channel: StartChannel, http: aiohttp.ClientSession
+) -> None:
+    state, bot = LocalState(), FakeBot()
+    first_url, other_url = await start_channel(replica(state), bot), await start_channel(replica(state), bot)
+    await post(http, first_url, text_xml("你好"))
+    status, body = await post(http, other_url, text_xml("1"))
+    assert status == 200 and bot.texts == ["你好", BUTTONS[0]["payload"]]
+    assert reply_fields(body)["Content"].startswith("额度降低常见原因")
+
+
+@pytest.mark.asyncio
+async def test_a_late_reply_is_sent_once_when_both_replicas_answered_success(
+    start_channel: StartChannel, http: aiohttp.ClientSession, wechat_api: FakeWeChatAPI
+) -> None:
+    state, bot = LocalState(), FakeBot()
+    settings = {"appid": APPID, "appsecret": APPSECRET, "api_base": wechat_api.base, "reply_timeout": 0.3}
+    first_url = await start_channel(replica(state, **settings), bot)
+    other_url = await start_channel(replica(state, **settings), bot)
+    xml = text_xml("慢三", msg_id=new_msg_id())
+    assert await post(http, first_url, xml) == (200, "success")
+    assert await post(http, other_url, xml) == (200, "success")
+    await wechat_api.wait_for_sent(1)
+    assert await post(http, other_url, xml) == (200, "success")  # after the delivery: nothing again
+    assert bot.texts == ["慢三"]
+    assert [body["text"]["content"] for _, body in wechat_api.sent] == ["慢回答：慢三"]
+
+
+@pytest.mark.asyncio
+async def test_two_clients_sharing_a_state_fetch_one_token(wechat_api: FakeWeChatAPI) -> None:
+    state = LocalState()
+    clients = [CustomerServiceClient(APPID, APPSECRET, api_base=wechat_api.base, tokens=state) for _ in range(2)]
+    try:
+        assert all(await asyncio.gather(*(client.send_text(OPENID, "一") for client in clients)))
+        assert wechat_api.token_calls == 1
+        wechat_api.rejected_tokens.add("token-1")
+        assert all(await asyncio.gather(*(client.send_text(OPENID, "二") for client in clients)))
+        assert wechat_api.token_calls == 2  # one refresh for both
+    finally:
+        for client in clients:
+            await client.close()
 
 
 @pytest.mark.asyncio
