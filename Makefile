@@ -146,9 +146,10 @@ SCALE_PORT ?= 8080
 scale-deps: $(STAMP)
 	$(BIN)/python scripts/scale.py deps
 
-# Everything on 127.0.0.1, state, logs and pid files in var/scale/; nginx on $(SCALE_PORT).
+# Everything on 127.0.0.1, state, logs and pid files in var/scale/; nginx on $(SCALE_PORT), which
+# also serves the web widget at http://127.0.0.1:$(SCALE_PORT)/ (same origin as the bot).
 # The HTTP API token is RASA_TOKEN, or a generated one is printed.
-scale: $(MODEL) scale-deps
+scale: $(MODEL) scale-deps web-build
 	SCALE_PORT=$(SCALE_PORT) $(BIN)/python scripts/scale.py up
 
 # Stops exactly the processes `make scale` started (var/scale/*.pid) and its PostgreSQL.
@@ -159,7 +160,7 @@ scale-status:
 	$(BIN)/python scripts/scale.py status
 
 # The scale tests start (and install, if needed) their own cluster on free ports.
-test-scale: $(MODEL)
+test-scale: $(MODEL) web-build
 	$(BIN)/python -m pytest -q -m scale tests/scale
 
 # Turns/s and p50/p95 through nginx with 1 and 2 replicas at 20 and 50 users (~3 minutes; up to

@@ -155,11 +155,16 @@ async def run_load(url: str, users: int, seconds: float, max_turns: int) -> Dict
                 elif RATE_LIMITED[:6] in body:
                     failures["rate_limited"] += 1
 
-    connector = aiohttp.TCPConnector(limit=users)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    # Each user from a loopback address of its own (127.0.0.10, .11, …): nginx limits per client
+    # address, as it would real users.
+    sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.0.{10 + i}", 0)),
+                                      timeout=timeout) for i in range(users)]
+    try:
         started = time.monotonic()
-        await asyncio.gather(*(user(session) for _ in range(users)))
+        await asyncio.gather(*(user(session) for session in sessions))
         elapsed = time.monotonic() - started
+    finally:
+        await asyncio.gather(*(session.close() for session in sessions))
     return {
         "turns": len(latencies), "seconds": elapsed, "turns_per_s": len(latencies) / elapsed,
         "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * percentile(latencies, 0.95),

@@ -3,6 +3,7 @@ talks to it over REST. Used by the end-to-end tests and the benchmark."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import secrets
@@ -42,11 +43,30 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise TimeoutError(f"{url} did not come up within {timeout}s; log {log}")
 
 
+class _BoundHTTPHandler(urllib.request.HTTPHandler):
+    """Plain HTTP from a chosen local address."""
+
+    def __init__(self, source_address: str) -> None:
+        super().__init__()
+        self.source_address = source_address
+
+    def http_open(self, request: urllib.request.Request) -> Any:
+        def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            return http.client.HTTPConnection(host, source_address=(self.source_address, 0), **kwargs)
+
+        return self.do_open(connection, request)
+
+
 class Bot:
     """A REST client for one running bot."""
 
-    def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False) -> None:
+    def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False,
+                 client_address: Optional[str] = None) -> None:
         self.url = url
+        # A loopback address of its own (127.0.0.N) for REST messages: nginx tells clients apart
+        # by address (make scale's per-client limit), as it would real users.
+        self.client_address = client_address
+        self._opener = urllib.request.build_opener(_BoundHTTPHandler(client_address)) if client_address else None
         self.token = token
         # Process ids when this process started the servers (the benchmark reads their CPU and memory).
         self.pid: Optional[int] = None
@@ -67,7 +87,7 @@ class Bot:
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with (self._opener.open if self._opener else urllib.request.urlopen)(request, timeout=30) as response:
             return json.loads(response.read())
 
     def get(self, path: str) -> Any:

@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from channels.guard import BUSY, RATE_LIMITED  # noqa: E402
+from channels.guard_texts import guard_text  # noqa: E402
 from scripts.local_bot import BIN, MODEL, ROOT, Bot, free_port, open_private, wait_until_up  # noqa: E402
+from scripts.serve_web import WEB, content_security_policy  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 ENDPOINTS = ROOT / "endpoints.scale.yml"
@@ -208,6 +211,9 @@ class Cluster:
     action_servers: int = 2
     model: Path = MODEL
     pg_dir: Optional[Path] = None  # must be reachable by the `postgres` user; default base/pg
+    # nginx's limit per client address for REST and socket.io (deploy/nginx.conf.template).
+    client_rate: str = "30r/s"
+    client_burst: int = 60
     ports: Dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -229,10 +235,11 @@ class Cluster:
     def replica_url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[f'rasa-{index}']}"
 
-    def bot(self, index: Optional[int] = None) -> Bot:
-        """A REST client: through nginx, or straight to replica `index`."""
+    def bot(self, index: Optional[int] = None, client_address: Optional[str] = None) -> Bot:
+        """A REST client: through nginx (from `client_address`, a 127.0.0.N of its own, if
+        given), or straight to replica `index`."""
         if index is None:
-            return Bot(self.url, self.token, self.base, token_header=True)
+            return Bot(self.url, self.token, self.base, token_header=True, client_address=client_address)
         return Bot(self.replica_url(index), self.token, self.base)
 
     def _secrets(self) -> Dict[str, str]:
@@ -543,7 +550,9 @@ class Cluster:
             (DEPLOY / "nginx.conf.template").read_text(), dir=directory, port=self.port,
             user=f"user {worker_user} nogroup;" if worker_user else "",
             rest_servers=servers(list(rest)), socketio_servers=servers(range(self.replicas)),
-            busy_reply=json.dumps([{"text": _busy_text()}], ensure_ascii=False),
+            busy_reply=_reply_json(BUSY), rate_limited_reply=_reply_json(RATE_LIMITED),
+            client_rate=self.client_rate, client_burst=self.client_burst,
+            web=WEB, web_csp=content_security_policy(None),
         ))
         return conf
 
@@ -572,11 +581,10 @@ class Cluster:
         time.sleep(0.5)  # the new workers accept connections
 
 
-def _busy_text() -> str:
-    """The channels' 「系统繁忙」 text (knowledge/guard.yml), for nginx's own reply."""
-    import yaml
-
-    text = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["busy"]
+def _reply_json(key: str) -> str:
+    """A REST reply list with the channels' text `key` (knowledge/guard.yml), for nginx's own
+    replies (「系统繁忙」 when no replica answers, 「发送得太快」 over the per-client limit)."""
+    text = json.dumps([{"text": guard_text(key)}], ensure_ascii=False)
     assert "'" not in text and "{{" not in text
     return text
 

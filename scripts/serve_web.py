@@ -38,7 +38,8 @@ def bot_origins(bot_url: str) -> list[str]:
     return [f"{parts.scheme}://{parts.netloc}", f"{websocket}://{parts.netloc}"]
 
 
-def content_security_policy(bot_url: str) -> str:
+def content_security_policy(bot_url: Optional[str]) -> str:
+    """The page's policy; with no `bot_url` the bot is on the page's own origin (nginx, make scale)."""
     return "; ".join([
         "default-src 'none'",
         "script-src 'self'",
@@ -48,7 +49,7 @@ def content_security_policy(bot_url: str) -> str:
         # remote font service (the bundle's Google-Fonts import is stripped, see build_web.py).
         "font-src 'self' data:",
         "img-src 'self' data:",
-        "connect-src 'self' " + " ".join(bot_origins(bot_url)),
+        " ".join(["connect-src 'self'", *(bot_origins(bot_url) if bot_url else [])]),
         "base-uri 'none'",
         "form-action 'none'",
         "frame-ancestors 'none'",

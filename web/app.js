@@ -3,8 +3,9 @@
  * scripts/build_web.py) and connects it to the bot's socket.io endpoint.
  *
  * The bot's URL: ?socketUrl=http://host:port on the page's address, else config.js
- * (written by `make web`), else http://localhost:5005. The server's Content-Security-Policy
- * (scripts/serve_web.py) must allow that origin in connect-src.
+ * (written by `make web`; nginx under `make scale` serves one saying "same-origin": the
+ * page's own origin), else http://localhost:5005. The server's Content-Security-Policy
+ * (scripts/serve_web.py, deploy/nginx.conf.template) must allow that origin in connect-src.
  */
 (function () {
   'use strict';
@@ -16,7 +17,8 @@
   function socketUrl() {
     var fromQuery = new URLSearchParams(window.location.search).get('socketUrl');
     var config = window.JIEBEI_WEB_CONFIG || {};
-    var candidates = [fromQuery, config.socketUrl, DEFAULT_SOCKET_URL];
+    var configured = config.socketUrl === 'same-origin' ? window.location.origin : config.socketUrl;
+    var candidates = [fromQuery, configured, DEFAULT_SOCKET_URL];
     for (var i = 0; i < candidates.length; i += 1) {
       try {
         var url = new URL(candidates[i]);

@@ -293,8 +293,9 @@ def one_user(bot: Bot, index: int) -> tuple:
 def test_20_concurrent_conversations_through_nginx_keep_their_own_facts(cluster: Cluster) -> None:
     bot = cluster.bot()
     before = len(upstreams_in_access_log(cluster, "/webhooks/rest/webhook"))
+    # Each user from an address of their own, as real users (nginx limits per address).
     with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda i: one_user(bot, i), range(20)))
+        results = list(pool.map(lambda i: one_user(cluster.bot(client_address=f"127.0.0.{10 + i}"), i), range(20)))
     for who, overdue, ratio, days, busy in results:
         slots = bot.tracker(who)["slots"]
         assert not busy, who

@@ -1,0 +1,194 @@
+"""The channels as people reach them under `make scale` (issue 17): the web widget served by
+nginx on the bot's own origin, nginx's per-client limit, and WeChat's retries, numbered replies
+and access token shared by the two replicas through Redis.
+
+Runs before test_scale.py (whose last test kills the replicas), on the same cluster.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+import socketio
+import xmltodict
+
+from channels.guard import RATE_LIMITED
+from channels.guard_texts import guard_text
+from channels.wechat_api import CustomerServiceClient
+from channels.wechat_shared import PREFIX, RedisState
+from scripts.local_bot import _BoundHTTPHandler
+from scripts.scale import Cluster
+from tests.test_wechat_channel import APPID, APPSECRET, FakeWeChatAPI
+
+pytestmark = pytest.mark.scale
+
+
+def request(url: str, data: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
+            client_address: Optional[str] = None) -> Tuple[int, Dict[str, str], str]:
+    opener = urllib.request.build_opener(*([_BoundHTTPHandler(client_address)] if client_address else []))
+    try:
+        with opener.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode("utf-8")
+
+
+# --- the web widget on the bot's origin ---------------------------------------------------------
+
+def test_nginx_serves_the_widget_s_files_and_nothing_else(cluster: Cluster) -> None:
+    status, headers, page = request(cluster.url + "/")
+    assert status == 200 and "app.js" in page and "<title>" in page
+    policy = headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in policy and "script-src 'self'" in policy, policy
+    status, _, config = request(cluster.url + "/config.js")
+    assert status == 200 and '"socketUrl": "same-origin"' in config
+    for path in ("/app.js", "/advice-card.js", "/style.css", "/advice-labels.json", "/vendor/rasa-webchat.js"):
+        assert request(cluster.url + path)[0] == 200, path
+    for path in ("/package.json", "/package-lock.json", "/node_modules/rasa-webchat/package.json",
+                 "/vendor/../package.json", "/web/index.html", "/credentials.yml"):
+        assert request(cluster.url + path)[0] == 404, path
+
+
+async def _socketio_reply(cluster: Cluster, origin: str) -> List[Any]:
+    """Connects as the page of `origin` would and asks one question; the bot's replies."""
+    client = socketio.AsyncClient()
+    confirmed, answered = asyncio.Event(), asyncio.Event()
+    replies: List[Any] = []
+    signed: List[str] = []
+    client.on("session_confirm", lambda token: (signed.append(token), confirmed.set()))
+
+    @client.on("bot_uttered")
+    async def on_bot_uttered(data: Any) -> None:
+        replies.append(data)
+        if "征信" in json.dumps(data, ensure_ascii=False):
+            answered.set()
+
+    await client.connect(cluster.url, headers={"Origin": origin}, transports=["polling"], wait_timeout=10)
+    try:
+        await client.emit("session_request", {"session_id": f"web-{uuid.uuid4().hex[:10]}"})
+        await asyncio.wait_for(confirmed.wait(), timeout=10)
+        await client.emit("user_uttered", {"message": "怎么查征信", "session_id": signed[0]})
+        await asyncio.wait_for(answered.wait(), timeout=20)
+    finally:
+        await client.disconnect()
+    return replies
+
+
+@pytest.mark.asyncio
+async def test_the_page_s_own_origin_may_talk_to_the_bot_and_another_may_not(cluster: Cluster) -> None:
+    replies = await _socketio_reply(cluster, cluster.url)
+    assert any("征信" in (reply.get("text") or "") for reply in replies)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await _socketio_reply(cluster, "http://evil.example")
+
+
+# --- nginx's limit per client address -----------------------------------------------------------
+
+def test_rest_and_socketio_are_limited_per_client_address_and_wechat_is_not(cluster: Cluster) -> None:
+    flooding, other = "127.0.0.77", "127.0.0.78"
+    rest = cluster.url + "/webhooks/rest/webhook"
+    headers = {"Content-Type": "application/json"}
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda _: request(rest, b"{}", headers, flooding), range(4 * cluster.client_burst)))
+    limited = [body for status, _, body in answers if status == 429]
+    assert limited, "no request of the flood was limited"
+    assert len(limited) < len(answers), "the burst allowance let nothing through"
+    assert json.loads(limited[0]) == [{"text": guard_text(RATE_LIMITED)}]  # the REST channel's own shape
+    # The same moment, another address is not limited, and neither is socket.io's polling
+    # for a third (the zone is per address, shared by REST and socket.io).
+    assert request(rest, b"{}", headers, other)[0] != 429
+    assert request(cluster.url + "/socket.io/?EIO=4&transport=polling", client_address=flooding)[0] == 429
+    assert request(cluster.url + "/socket.io/?EIO=4&transport=polling", client_address=other)[0] == 200
+    # WeChat's servers are exempt: the flooding address still reaches the webhook (unsigned: 403).
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        wechat = list(pool.map(
+            lambda _: request(cluster.url + "/webhooks/wechat/webhook", b"<xml/>", {}, flooding)[0],
+            range(2 * cluster.client_burst)))
+    assert 429 not in wechat and set(wechat) == {403}
+
+
+# --- WeChat across the replicas ------------------------------------------------------------------
+
+def wechat_post(cluster: Cluster, replica: int, body: str) -> Tuple[int, str]:
+    """A signed request as WeChat sends it (each retry signed anew), straight to a replica."""
+    token = os.environ["WECHAT_TOKEN"]
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
+    url = f"{cluster.replica_url(replica)}/webhooks/wechat/webhook?{query}"
+    status, _, text = request(url, body.encode("utf-8"))
+    return status, text
+
+
+def text_message(openid: str, content: str, msg_id: int) -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_scale]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+
+
+def content(xml: str) -> str:
+    return xmltodict.parse(xml)["xml"]["Content"]
+
+
+def user_texts(cluster: Cluster, openid: str) -> List[str]:
+    return [event["text"] for event in cluster.bot().tracker(openid)["events"] if event["event"] == "user"]
+
+
+def test_a_wechat_retry_that_lands_on_the_other_replica_runs_the_turn_once(cluster: Cluster) -> None:
+    openid = f"o_retry_{uuid.uuid4().hex[:10]}"
+    message = text_message(openid, "借呗额度怎么突然降了", uuid.uuid4().int % 10**18)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, retry = pool.map(lambda replica: wechat_post(cluster, replica, message), (0, 1))
+    later = wechat_post(cluster, 1, message)  # WeChat's third try, after the turn is over
+    assert user_texts(cluster, openid) == ["借呗额度怎么突然降了"]
+    replies = [content(text) for status, text in (first, retry, later) if status == 200]
+    assert len(replies) == 3 and len(set(replies)) == 1 and "降" in replies[0], (first, retry, later)
+
+
+def test_a_numbered_reply_is_understood_by_the_replica_that_did_not_offer_the_options(cluster: Cluster) -> None:
+    openid = f"o_number_{uuid.uuid4().hex[:10]}"
+    status, offered = wechat_post(cluster, 0, text_message(openid, "借呗有额度为什么借不出来", uuid.uuid4().int % 10**18))
+    assert status == 200 and "回复 1：" in content(offered), offered
+    first_option = content(offered).split("回复 1：", 1)[1].splitlines()[0]
+    status, answered = wechat_post(cluster, 1, text_message(openid, "1", uuid.uuid4().int % 10**18))
+    assert status == 200
+    tracker = cluster.bot().tracker(openid)
+    last_user = [event for event in tracker["events"] if event["event"] == "user"][-1]
+    assert last_user["text"].startswith("/"), f"「1」 for {first_option!r} was read as typed text: {last_user['text']}"
+    assert last_user["metadata"]["wechat"]["chosen_option"] == "1"
+
+
+@pytest.mark.asyncio
+async def test_the_replicas_share_one_access_token_through_redis(cluster: Cluster) -> None:
+    import redis.asyncio
+
+    api = FakeWeChatAPI()
+    await api.start()
+    password = cluster._secrets()["redis_password"]
+    states = [RedisState(redis.asyncio.Redis(host="127.0.0.1", port=cluster.ports["redis"], password=password))
+              for _ in range(2)]
+    await states[0]._redis.delete(f"{PREFIX}token:{APPID}")  # no token from an earlier run
+    clients = [CustomerServiceClient(APPID, APPSECRET, api_base=api.base, tokens=state) for state in states]
+    try:
+        assert all(await asyncio.gather(*(client.send_text("o_token_user", "一") for client in clients)))
+        assert api.token_calls == 1
+        api.rejected_tokens.add("token-1")
+        assert all(await asyncio.gather(*(client.send_text("o_token_user", "二") for client in clients)))
+        assert api.token_calls == 2
+        assert {token for token, _ in api.sent} == {"token-1", "token-2"}
+    finally:
+        for client in clients:
+            await client.close()
+        for state in states:
+            await state._redis.close()
+        await api.stop()
