@@ -18,10 +18,11 @@ replica is recognised too.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections import OrderedDict
 from typing import Any, Callable, Literal, Optional, Protocol, Tuple
+
+from channels.wechat_shared import redis_from_environment
 
 Verdict = Literal["new", "repeat", "forged", "stale"]
 
@@ -69,18 +70,8 @@ class RedisNonces:
 
     @classmethod
     def from_environment(cls) -> Optional["RedisNonces"]:
-        host = os.environ.get("REDIS_HOST")
-        if not host:
-            return None
-        import redis.asyncio
-
-        client = redis.asyncio.Redis(
-            host=host,
-            port=int(os.environ.get("REDIS_PORT") or 6379),
-            password=os.environ.get("REDIS_PASSWORD") or None,
-            socket_timeout=2,
-        )
-        return cls(client)
+        client = redis_from_environment()
+        return None if client is None else cls(client)
 
     async def remember(self, key: str, digest: str, ttl_s: float) -> Optional[str]:
         full_key = KEY_PREFIX + key

@@ -32,6 +32,22 @@ POLL_S = 0.05
 Button = Dict[str, Any]
 
 
+def redis_from_environment() -> Any:
+    """An asyncio client of the lock store's Redis (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD),
+    or None when REDIS_HOST is unset (one process, no Redis)."""
+    host = os.environ.get("REDIS_HOST")
+    if not host:
+        return None
+    import redis.asyncio
+
+    return redis.asyncio.Redis(
+        host=host,
+        port=int(os.environ.get("REDIS_PORT") or 6379),
+        password=os.environ.get("REDIS_PASSWORD") or None,
+        socket_timeout=2,
+    )
+
+
 class SharedState(Protocol):
     async def claim(self, key: str, ttl_s: float) -> bool:
         """True for the one caller (of all replicas) that runs this message's turn."""
@@ -143,17 +159,8 @@ class RedisState:
 
     @classmethod
     def from_environment(cls) -> Optional["RedisState"]:
-        host = os.environ.get("REDIS_HOST")
-        if not host:
-            return None
-        import redis.asyncio
-
-        return cls(redis.asyncio.Redis(
-            host=host,
-            port=int(os.environ.get("REDIS_PORT") or 6379),
-            password=os.environ.get("REDIS_PASSWORD") or None,
-            socket_timeout=2,
-        ))
+        client = redis_from_environment()
+        return None if client is None else cls(client)
 
     async def _set(self, name: str, value: str, ttl_s: float, only_new: bool = False) -> bool:
         return bool(await self._redis.set(PREFIX + name, value, nx=only_new, ex=max(1, int(ttl_s))))

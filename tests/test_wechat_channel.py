@@ -628,12 +628,18 @@ def replica(state: LocalState, **overrides: Any) -> WeChatInput:
     return WeChatInput(WeChatConfig(**settings), shared=state)
 
 
+async def two_replicas(start_channel: StartChannel, bot: FakeBot, **overrides: Any) -> Tuple[str, str]:
+    """Two channels on ports of their own, sharing one state as two replicas share Redis."""
+    state = LocalState()
+    return await start_channel(replica(state, **overrides), bot), await start_channel(replica(state, **overrides), bot)
+
+
 @pytest.mark.asyncio
 async def test_a_retry_on_the_other_replica_is_answered_without_running_the_turn_again(
     start_channel: StartChannel, http: aiohttp.ClientSession
 ) -> None:
-    state, bot = LocalState(), FakeBot()
-    first_url, other_url = await start_channel(replica(state), bot), await start_channel(replica(state), bot)
+    bot = FakeBot()
+    first_url, other_url = await two_replicas(start_channel, bot)
     xml = text_xml("稍等", msg_id=new_msg_id())
     first, retry = await asyncio.gather(post(http, first_url, xml), post(http, other_url, xml))
     later_retry = await post(http, other_url, xml)
@@ -646,8 +652,8 @@ async def test_a_retry_on_the_other_replica_is_answered_without_running_the_turn
 async def test_options_offered_by_one_replica_are_understood_by_the_other(
     start_channel: StartChannel, http: aiohttp.ClientSession
 ) -> None:
-    state, bot = LocalState(), FakeBot()
-    first_url, other_url = await start_channel(replica(state), bot), await start_channel(replica(state), bot)
+    bot = FakeBot()
+    first_url, other_url = await two_replicas(start_channel, bot)
     await post(http, first_url, text_xml("你好"))
     status, body = await post(http, other_url, text_xml("1"))
     assert status == 200 and bot.texts == ["你好", BUTTONS[0]["payload"]]
@@ -658,10 +664,10 @@ async def test_options_offered_by_one_replica_are_understood_by_the_other(
 async def test_a_late_reply_is_sent_once_when_both_replicas_answered_success(
     start_channel: StartChannel, http: aiohttp.ClientSession, wechat_api: FakeWeChatAPI
 ) -> None:
-    state, bot = LocalState(), FakeBot()
-    settings = {"appid": APPID, "appsecret": APPSECRET, "api_base": wechat_api.base, "reply_timeout": 0.3}
-    first_url = await start_channel(replica(state, **settings), bot)
-    other_url = await start_channel(replica(state, **settings), bot)
+    bot = FakeBot()
+    first_url, other_url = await two_replicas(
+        start_channel, bot, appid=APPID, appsecret=APPSECRET, api_base=wechat_api.base, reply_timeout=0.3
+    )
     xml = text_xml("慢三", msg_id=new_msg_id())
     assert await post(http, first_url, xml) == (200, "success")
     assert await post(http, other_url, xml) == (200, "success")
