@@ -18,20 +18,32 @@ from actions.common import send_entry
 from advisor.contract import RECENT_EVENTS
 from advisor.knowledge import load_diagnosis_config
 from advisor.planner import open_options
+from advisor.render import describe_facts
 
 
 def ask(
     dispatcher: CollectingDispatcher, slot: str, facts: Dict[str, Any], unknown: List[str],
-    progress: Optional[Tuple[int, int]] = None,
+    progress: Optional[Tuple[int, int]] = None, lead: str = "",
 ) -> None:
     """Sends the question for `slot`, given the facts known once this turn is read, headed by
-    「第 2 / 4 步」 when `progress` (step, total) is given."""
+    「第 2 / 4 步」 when `progress` (step, total) is given, after `lead` (what was understood)."""
     entry = question_entry(slot, facts, unknown)
+    text = str(entry["text"]).strip()
     if progress:
         step, total = progress
-        heading = load_diagnosis_config()["texts"]["progress"].format(step=step, total=max(step, total))
-        entry = {**entry, "text": f"{heading}\n{str(entry['text']).strip()}"}
-    send_entry(dispatcher, entry)
+        text = load_diagnosis_config()["texts"]["progress"].format(step=step, total=max(step, total)) + "\n" + text
+    if lead:
+        text = f"{lead}\n{text}"
+    send_entry(dispatcher, {**entry, "text": text})
+
+
+def understood_text(values: Dict[str, Any], unknown_answer: bool = False) -> str:
+    """「好的，按「没有负债」记。」 for the facts read from this message ("" for none)."""
+    texts = load_diagnosis_config()["texts"]
+    said = describe_facts(values)
+    if said:
+        return texts["understood"].format(facts=said)
+    return texts["understood_unknown"] if unknown_answer else ""
 
 
 def progress_of(plan: List[str], asked: List[str]) -> Tuple[int, int]:

@@ -9,10 +9,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.ask import ask, progress_of
+from actions.ask import ask, progress_of, understood_text
 from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
-from advisor.answers import DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, reconcile_facts
+from advisor.answers import (
+    DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, read_correction, reconcile_facts,
+)
 from advisor.contract import QUESTIONS, RECENT_EVENTS
 from advisor.planner import diagnosis_plan, open_options
 
@@ -33,6 +35,8 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         requested: Optional[str] = tracker.get_slot(REQUESTED_SLOT)
         events: List[Dict[Text, Any]] = []
         replying = is_reply(tracker, self.form_name())
+        understood: Dict[str, Any] = {}  # facts read from this message, said back to the user
+        unknown_answer = False
 
         # Facts stated in this message (entities mapped onto slots), checked for range.
         stated = {s: v for s, v in tracker.slots_to_validate().items() if s in DIAGNOSIS_SLOTS}
@@ -46,20 +50,32 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                     self.reask(dispatcher, slot, invalid=True)
             else:
                 events.append(SlotSet(slot, value))
+                if value is not None:
+                    understood[slot] = value
                 if slot in unknown:
                     unknown.remove(slot)
 
         if requested == RECENT_EVENTS and replying:
             # The options shown were those open before this message stated anything.
             before = {**facts, **{slot: None for slot in stated}}
-            answer_events = self._read_choices(dispatcher, tracker, open_options(before, unknown), stated, facts, unknown)
+            options = open_options(before, unknown)
+            answer_events = self._read_choices(dispatcher, tracker, options, stated, facts, unknown)
             if answer_events is None:
                 return []  # a question of the user's own: a rule answers it, then the form asks again
             events += answer_events
+            understood.update({slot: facts[slot] for slot in option_slots(options)
+                               if facts.get(slot) is not None and before.get(slot) is None})
 
         # The reply to the question just asked, read in the context of that question.
         # A message that stated other facts is not also read as a yes/no to this one.
-        if requested in DIAGNOSIS_SLOTS and not stated and replying:
+        answered = [slot for slot in reversed(asked_slots(tracker)) if slot != requested and facts.get(slot) is not None]
+        correction = read_correction(latest_text(tracker), answered) if replying and not stated else None
+        if correction is not None:
+            # 「不对，有四成」: an earlier answer replaced; the open question is asked again.
+            slot, value = correction
+            facts[slot] = understood[slot] = value
+            events.append(SlotSet(slot, value))
+        elif requested in DIAGNOSIS_SLOTS and not stated and replying:
             answer = interpret_answer(requested, latest_text(tracker), latest_intent(tracker))
             if answer.kind == "interruption":
                 # No slot events: Rasa rejects the form, a rule answers the question,
@@ -67,10 +83,12 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                 return []
             if answer.kind == "value":
                 facts[requested] = answer.value
+                understood[requested] = answer.value
                 events += [SlotSet(requested, answer.value), SlotSet(FAILURES_SLOT, 0.0)]
             elif answer.kind == "unknown":
                 if requested not in unknown:
                     unknown.append(requested)
+                unknown_answer = True
                 events.append(SlotSet(FAILURES_SLOT, 0.0))
             else:
                 events += self.record_failure(
@@ -87,8 +105,11 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         asked = [slot for slot in asked_slots(tracker) if slot != still_open]
         plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
         events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
+        lead = understood_text(understood, unknown_answer) if replying else ""
         if plan:
-            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked))
+            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked), lead=lead)
+        elif lead:
+            dispatcher.utter_message(text=lead)  # the advice follows (action_give_advice)
         return events
 
     def _read_choices(

@@ -34,6 +34,30 @@ Value = Union[bool, float]
 _NONE_OF_THEM = re.compile(r"[都全](?:没有?|不是|无)|以上都|一[个项样条]?[也都]没|没有这些|都没遇到")
 
 
+# How users start correcting what the bot understood (also read by make review).
+CORRECTION_STARTS = (
+    "不是", "不对", "错了", "我是说", "我说的是", "我问的是", "我的意思是", "我是问", "意思是",
+    "你没懂", "你理解错", "答非所问", "没听懂", "不是这个", "不是这样", "说错了", "我说错了",
+)
+# The parsers of the numeric facts a correction may restate.
+_NUMBER_PARSERS = {"debt_ratio": parse_percentage, "overdue_days": parse_days, "symptom_days": parse_since}
+
+
+def read_correction(text: str, answered: Sequence[str]) -> Optional[tuple]:
+    """(slot, value) when `text` corrects an earlier numeric answer (「不对，有四成」 once the
+    debt question was answered → ("debt_ratio", 40.0)); `answered` lists the slots already
+    answered, latest first, and the latest one the number fits is taken. None otherwise."""
+    stripped = normalized(text).strip().lstrip("，,。. ")
+    if not stripped.startswith(CORRECTION_STARTS):
+        return None
+    for slot in answered:
+        parse = _NUMBER_PARSERS.get(slot)
+        value = parse(stripped) if parse else None
+        if value is not None and check_range(slot, value):
+            return slot, float(value)
+    return None
+
+
 @dataclass(frozen=True)
 class Answer:
     """kind ∈ value | unknown | invalid | interruption | unclear."""

@@ -45,6 +45,7 @@ if str(PROJECT_ROOT) not in sys.path:
 import yaml  # noqa: E402
 
 from scripts.nlu_overlap import comparable, edit_similarity  # noqa: E402
+from advisor.answers import CORRECTION_STARTS  # noqa: E402
 from channels.guard import mask_pii, safe_sender  # noqa: E402
 from scripts.local_bot import open_private  # noqa: E402
 
@@ -61,11 +62,6 @@ FALLBACK_ACTIONS = {
     "action_default_ask_affirmation",
     "action_default_ask_rephrase",
 }
-# How users start a correction of what the bot understood.
-CORRECTION_STARTS = (
-    "不是", "不对", "错了", "我是说", "我说的是", "我问的是", "我的意思是", "我是问", "意思是",
-    "你没懂", "你理解错", "答非所问", "没听懂", "不是这个", "不是这样",
-)
 
 
 @dataclass

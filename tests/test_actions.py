@@ -162,6 +162,30 @@ def test_correction_clears_the_overdue_length():
     assert "debt_ratio" not in {k for k, v in slots.items() if v is not None and k != "requested_slot"}
 
 
+def test_an_answer_is_said_back_before_the_next_question():
+    messages, events = validate("debt_ratio", "deny", "没有", slots={"has_overdue": False})
+    assert slot_events(events)["debt_ratio"] == 0
+    assert messages[-1]["text"].startswith("好的，按「没有负债」记。\n【第")
+    messages, _ = validate("debt_ratio", "dont_know", "不清楚", slots={"has_overdue": False})
+    assert messages[-1]["text"].startswith(load_diagnosis_config()["texts"]["understood_unknown"] + "\n")
+
+
+def test_a_correction_of_an_earlier_answer_replaces_it_and_the_open_question_is_asked_again():
+    # 「不对，有四成」 while the next question is open: the NLU's debt_ratio entity filled the slot.
+    slots = {"has_overdue": False, "debt_ratio": 0.0}
+    history = [{"event": "slot", "name": "requested_slot", "value": "has_overdue"},
+               {"event": "slot", "name": "requested_slot", "value": "debt_ratio"}]
+    tracker = make_tracker("inform", "不对，有四成", {**slots, "requested_slot": "recent_applications",
+                                                "diagnosis_topic": "cannot_borrow"},
+                           events=[{"event": "slot", "name": "debt_ratio", "value": 40.0}])
+    tracker.events = history + [{"event": "slot", "name": "requested_slot", "value": "recent_applications"}] + tracker.events
+    messages, events = run(ValidateDiagnosisForm(), tracker)
+    assert slot_events(events)["debt_ratio"] == 40.0
+    assert "recent_applications" not in slot_events(events)  # 「有」 here was not an answer to it
+    assert slot_events(events)["requested_slot"] == "recent_applications"
+    assert messages[-1]["text"].startswith("好的，按「每月还款约占收入的40%」记。")
+
+
 def test_question_budget_is_respected():
     asked = ["has_overdue", "debt_ratio", "recent_applications", "account_inactive", "abnormal_transactions", "security_issue"]
     history = [{"event": "action", "name": "action_start_diagnosis"}] + [

@@ -93,3 +93,18 @@ def test_interpret_choices(text, intent, kind, facts):
 def test_symptom_days_answers_are_durations():
     assert interpret_answer("symptom_days", "就这几天", "inform") == Answer("value", 3.0)
     assert interpret_answer("symptom_days", "一个多月了", "inform") == Answer("value", 30.0)
+
+
+@pytest.mark.parametrize("text, answered, expected", [
+    ("不对，有四成", ["recent_applications", "debt_ratio", "has_overdue"], ("debt_ratio", 40.0)),
+    ("我说错了，逾期了半个月", ["debt_ratio", "overdue_days"], ("overdue_days", 15.0)),
+    ("不是，是五天", ["symptom_days", "overdue_days"], ("symptom_days", 5.0)),  # the latest answer it fits
+    ("有四成", ["debt_ratio"], None),            # not a correction: an answer
+    ("不对", ["debt_ratio"], None),              # no new value to take
+    ("不对，有四成", ["overdue_days"], None),     # fits no answered question
+    ("不对，有300成", ["debt_ratio"], None),      # out of range
+])
+def test_a_correction_restates_an_earlier_numeric_answer(text, answered, expected) -> None:
+    from advisor.answers import read_correction
+
+    assert read_correction(text, answered) == expected

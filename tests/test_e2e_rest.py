@@ -263,3 +263,30 @@ def test_restart_forgets_the_facts_and_offers_the_problems_again(bot):
     # The next problem starts a fresh diagnosis that asks about the overdue again.
     bot.send(sender, "借呗有额度借不出来")
     assert bot.tracker(sender)["slots"]["requested_slot"] == "has_overdue"
+
+
+def test_an_answer_is_said_back_and_a_correction_replaces_it(bot: Bot) -> None:
+    """Issue 19, point 3: 「没有」 to the debt question is said back as 没有负债 (0 %, not
+    unknown), and 「不对，有四成」 while the next question is open replaces it at once."""
+    sender = new_sender()
+    replies = bot.send(sender, "借呗有额度为什么借不出来")
+    for _ in range(6):
+        tracker = bot.tracker(sender)
+        slot = tracker["slots"]["requested_slot"]
+        if slot == "debt_ratio":
+            break
+        assert slot, (texts(replies), [(e["event"], e.get("name"), e.get("value")) for e in tracker["events"]])
+        replies = bot.send(sender, DEFAULT_ANSWERS[slot])
+    else:
+        pytest.fail("the debt question was never asked")
+    replies = bot.send(sender, "没有")
+    assert texts(replies).startswith("好的，按「没有负债」记。"), texts(replies)
+    slots = bot.tracker(sender)["slots"]
+    assert slots["debt_ratio"] == 0 and slots["requested_slot"] not in (None, "debt_ratio")
+    still_open = slots["requested_slot"]
+
+    replies = bot.send(sender, "不对，有四成")
+    assert texts(replies).startswith("好的，按「每月还款约占收入的40%」记。"), texts(replies)
+    slots = bot.tracker(sender)["slots"]
+    assert slots["debt_ratio"] == 40
+    assert slots["requested_slot"] == still_open, "the open question was not asked again"
