@@ -379,9 +379,13 @@ _UUID_SENDER = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 def safe_sender(sender: str) -> str:
     """The sender id, or a stable pseudonym for one that carries PII (a phone number used as
     a session id would otherwise be the key of the stored conversation)."""
-    if _UUID_SENDER.fullmatch(sender) or not mask_pii(sender)[1]:
+    if _UUID_SENDER.fullmatch(sender) or _PSEUDONYM.fullmatch(sender) or not mask_pii(sender)[1]:
         return sender
     return "anon-" + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:24]
+
+
+# A pseudonym is not PII: passed through as it is (its hex may hold a phone-shaped digit run).
+_PSEUDONYM = re.compile(r"anon-[0-9a-f]{24}")
 
 
 MAX_METADATA_BYTES = 2048

@@ -43,6 +43,13 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise TimeoutError(f"{url} did not come up within {timeout}s; log {log}")
 
 
+def conversation_key(sender: str) -> str:
+    """Where the REST and socket.io channels store `sender`'s conversation."""
+    from channels.guard import safe_sender
+
+    return safe_sender(sender)
+
+
 class _BoundHTTPHandler(urllib.request.HTTPHandler):
     """Plain HTTP from a chosen local address."""
 
@@ -78,8 +85,11 @@ class Bot:
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        return self.get(f"/conversations/{sender}/tracker")
+    def tracker(self, sender: str, rest: bool = True) -> Dict[str, Any]:
+        """The conversation of a REST `sender` (stored under channels.guard.safe_sender's key:
+        a random id with a phone-shaped run of digits is pseudonymised), or, with
+        ``rest=False``, of a sender id the channel keeps as it is (a WeChat openid)."""
+        return self.get(f"/conversations/{conversation_key(sender) if rest else sender}/tracker")
 
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         request = urllib.request.Request(

@@ -40,7 +40,7 @@ def test_a_wechat_user_gets_a_diagnosis_question_and_can_answer_with_a_number(bo
     assert reply["ToUserName"] == openid and reply["MsgType"] == "text"
     assert "逾期" in reply["Content"] and "回复 2" in reply["Content"]
     post_text(bot, openid, "2")  # the second option of the overdue question: 没有
-    slots = bot.tracker(openid)["slots"]
+    slots = bot.tracker(openid, rest=False)["slots"]
     assert slots["has_overdue"] is False and slots["requested_slot"] == "debt_ratio"
 
 

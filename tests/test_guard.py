@@ -433,3 +433,13 @@ def test_every_guard_text_is_short_chinese() -> None:
         assert any("\u4e00" <= char <= "\u9fff" for char in text)
     assert "500" in guard_text(TOO_LONG) and "300" in guard_text(TOO_LONG, max_chars=300)
     assert guard_text(BUSY) != guard_text(RATE_LIMITED)
+
+
+def test_a_pseudonymised_sender_keeps_its_pseudonym() -> None:
+    # A random test id whose hex holds a phone-shaped run is pseudonymised once, and the
+    # pseudonym (whose own hex may hold such a run) is never pseudonymised again.
+    from channels.guard import safe_sender
+
+    pseudonym = safe_sender("test-13800138000a")
+    assert pseudonym.startswith("anon-") and safe_sender(pseudonym) == pseudonym
+    assert safe_sender("anon-138001380001380013800138") == "anon-138001380001380013800138"

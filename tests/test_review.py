@@ -18,6 +18,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from scripts import review, review_accept
+from scripts.local_bot import conversation_key
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_790_000_000.0  # a fixed point in time (2026)
@@ -263,7 +264,7 @@ def test_review_reads_the_store_of_a_running_bot(bot, tmp_path):
     endpoints = bot.workdir / "endpoints.yml"
     out = tmp_path / "candidates.yml"
     candidates = run_review(endpoints, out)
-    mine = {c["message"]: c for c in candidates if c["conversation"] == sender}
+    mine = {c["message"]: c for c in candidates if c["conversation"] == conversation_key(sender)}
     assert gibberish in mine, candidates
     assert "user_corrected" in mine[gibberish]["reasons"]
     assert mine[gibberish]["next_message"] == "不是，我是说借呗额度没了"
@@ -296,7 +297,7 @@ def test_a_thumbs_down_over_rest_is_kept_in_the_tracker_and_reviewed(bot, tmp_pa
     assert slots["advice_feedback"] == {"helpful": False, "topic": "limit_closed"}
 
     candidates = run_review(bot.workdir / "endpoints.yml", tmp_path / "candidates.yml")
-    mine = {c["message"]: c for c in candidates if c["conversation"] == sender}
+    mine = {c["message"]: c for c in candidates if c["conversation"] == conversation_key(sender)}
     assert "借呗被关了，以前逾期过两个月" in mine, candidates
     assert review.UNHELPFUL in mine["借呗被关了，以前逾期过两个月"]["reasons"]
 

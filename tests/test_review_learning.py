@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from scripts import review, review_accept
-from scripts.local_bot import BIN, ROOT
+from scripts.local_bot import BIN, ROOT, conversation_key
 
 # 带体温的 ("one with body heat"): slang for a human that no training message uses; the bot reads
 # it as out_of_scope. The user then corrects it, which is what puts it in front of the reviewer
@@ -57,7 +57,7 @@ def test_a_message_wrong_in_a_live_conversation_is_understood_after_review_and_r
     candidates_file = tmp_path / "candidates.yml"
     assert review.main(["--endpoints", str(bot.workdir / "endpoints.yml"), "--out", str(candidates_file)]) == 0
     data = yaml.safe_load(candidates_file.read_text(encoding="utf-8"))
-    mine = [c for c in data["candidates"] if c["message"] == MESSAGE and c["conversation"] == sender]
+    mine = [c for c in data["candidates"] if c["message"] == MESSAGE and c["conversation"] == conversation_key(sender)]
     assert len(mine) == 1, data["candidates"]
     assert mine[0]["predicted_intent"] != LABEL, "the bot already understands it: pick a message it gets wrong"
 

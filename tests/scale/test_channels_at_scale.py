@@ -145,7 +145,7 @@ def content(xml: str) -> str:
 
 
 def user_texts(cluster: Cluster, openid: str) -> List[str]:
-    return [event["text"] for event in cluster.bot().tracker(openid)["events"] if event["event"] == "user"]
+    return [event["text"] for event in cluster.bot().tracker(openid, rest=False)["events"] if event["event"] == "user"]
 
 
 def test_a_wechat_retry_that_lands_on_the_other_replica_runs_the_turn_once(cluster: Cluster) -> None:
@@ -166,7 +166,7 @@ def test_a_numbered_reply_is_understood_by_the_replica_that_did_not_offer_the_op
     first_option = content(offered).split("回复 1：", 1)[1].splitlines()[0]
     status, answered = wechat_post(cluster, 1, text_message(openid, "1", uuid.uuid4().int % 10**18))
     assert status == 200
-    tracker = cluster.bot().tracker(openid)
+    tracker = cluster.bot().tracker(openid, rest=False)
     last_user = [event for event in tracker["events"] if event["event"] == "user"][-1]
     assert last_user["text"].startswith("/"), f"「1」 for {first_option!r} was read as typed text: {last_user['text']}"
     assert last_user["metadata"]["wechat"]["chosen_option"] == "1"

@@ -20,7 +20,7 @@ import socketio
 import yaml
 
 from scripts import review
-from scripts.local_bot import ROOT, Bot
+from scripts.local_bot import ROOT, Bot, conversation_key
 from scripts.scale import ENDPOINTS, Cluster
 from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
@@ -269,7 +269,7 @@ def test_review_reads_the_shared_postgresql_store(cluster: Cluster, tmp_path, mo
     assert review.main(["--endpoints", str(ENDPOINTS), "--out", str(out)]) == 0
     candidates = yaml.safe_load(out.read_text(encoding="utf-8"))["candidates"]
     mine = [c for c in candidates if c["message"] == said
-            and who in [c["conversation"], *c.get("conversations", [])]]
+            and conversation_key(who) in [c["conversation"], *c.get("conversations", [])]]
     assert len(mine) == 1, candidates
     assert "user_corrected" in mine[0]["reasons"]
 
@@ -376,7 +376,7 @@ def test_a_killed_replica_loses_nothing_and_the_other_carries_on(cluster: Cluste
     assert any(advice_payload(reply) for reply in replies), "the diagnosis finished"
     slots = bot.tracker(who)["slots"]
     assert slots["has_overdue"] is False and slots["debt_ratio"] == 30.0, "facts from before the crash kept"
-    events = [e["event"] for e in bot.get(f"/conversations/{who}/tracker")["events"]]
+    events = [e["event"] for e in bot.get(f"/conversations/{conversation_key(who)}/tracker")["events"]]
     assert events.count("user") == 2 + len(replies), "every turn stored once"
     # With every replica gone nginx itself still answers REST politely.
     cluster.kill_replica(0)
