@@ -57,18 +57,18 @@ var/endpoints.yml: endpoints.yml FORCE
 	@sed 's#localhost:5055#localhost:$(ACTION_PORT)#' endpoints.yml > $@
 
 # `rasa shell` with the terminal behind the input guard (channels/shell.py), started through
-# scripts/rasa_run.py like every Rasa server here (no API, so no token).
+# runtime/rasa_run.py like every Rasa server here (no API, so no token).
 chat: $(MODEL) var/endpoints.yml
-	scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m scripts.rasa_run --connector channels.shell.GuardedShellInput \
+	devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run --connector channels.shell.GuardedShellInput \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed (only then). The token reaches Rasa
-# through the environment (scripts/rasa_run.py), never its arguments, which `ps` shows to all.
+# through the environment (runtime/rasa_run.py), never its arguments, which `ps` shows to all.
 run: $(MODEL) var/endpoints.yml
 	@if [ -z "$${RASA_TOKEN:-}" ]; then RASA_TOKEN="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
 	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$RASA_TOKEN"; fi; \
-	RASA_TOKEN="$$RASA_TOKEN" scripts/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m scripts.rasa_run \
+	RASA_TOKEN="$$RASA_TOKEN" devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --enable-api --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
@@ -80,9 +80,9 @@ test-unit: $(MODEL) $(WEB_DEPS)
 
 # One evaluation run (the same as `make eval`) serves the thresholds and the report check.
 test-nlu: $(MODEL)
-	$(BIN)/python scripts/evaluate.py --model $(MODEL) --out reports/eval
-	$(BIN)/python scripts/check_quality.py --metrics reports/eval/metrics.json
-	$(BIN)/python -m pytest -q -m eval tests/test_eval_report.py
+	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval
+	$(BIN)/python -m quality.check --metrics reports/eval/metrics.json
+	$(BIN)/python -m pytest -q -m eval tests/quality/test_eval_report.py
 
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) --out results/core --fail-on-prediction-errors
@@ -90,7 +90,7 @@ test-core: $(MODEL)
 test: validate test-unit test-nlu test-core test-browser test-scale
 
 bench: $(MODEL)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m devtools.bench
 
 clean:
 	rm -rf models results .rasa .pytest_cache tests/output var
@@ -111,15 +111,15 @@ web-deps: $(WEB_DEPS)
 # web/vendor/rasa-webchat.js (without its Google-Fonts import) and web/advice-labels.json
 # (from knowledge/advice.yml); web/config.js only if missing.
 web-build: $(STAMP) $(WEB_DEPS)
-	$(BIN)/python scripts/build_web.py
+	$(BIN)/python -m devtools.build_web
 
 # The page on http://localhost:$(WEB_PORT)/, the bot's socket.io on $(WEB_BOT_URL) (CORS for the
 # page's origin only) and the action server; Ctrl-C stops all three.
 web: $(MODEL) web-build var/endpoints.yml
-	$(BIN)/python scripts/build_web.py --socket-url "$(WEB_BOT_URL)"
+	$(BIN)/python -m devtools.build_web --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
 	WEBCHAT_ALLOWED_ORIGINS="http://localhost:$(WEB_PORT)" \
-	  scripts/with_action_server.sh $(ACTION_PORT) scripts/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
+	  devtools/with_action_server.sh $(ACTION_PORT) devtools/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
 	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
 
@@ -144,20 +144,20 @@ SCALE_PORT ?= 8080
 
 # Debian's postgresql, redis-server and nginx, only if missing (their system services are not started).
 scale-deps: $(STAMP)
-	$(BIN)/python scripts/scale.py deps
+	$(BIN)/python -m deploy.local_cluster.cluster deps
 
 # Everything on 127.0.0.1, state, logs and pid files in var/scale/; nginx on $(SCALE_PORT), which
 # also serves the web widget at http://127.0.0.1:$(SCALE_PORT)/ (same origin as the bot).
 # The HTTP API token is RASA_TOKEN, or a generated one is printed.
 scale: $(MODEL) scale-deps web-build
-	SCALE_PORT=$(SCALE_PORT) $(BIN)/python scripts/scale.py up
+	SCALE_PORT=$(SCALE_PORT) $(BIN)/python -m deploy.local_cluster.cluster up
 
 # Stops exactly the processes `make scale` started (var/scale/*.pid) and its PostgreSQL.
 scale-down:
-	$(BIN)/python scripts/scale.py down
+	$(BIN)/python -m deploy.local_cluster.cluster down
 
 scale-status:
-	$(BIN)/python scripts/scale.py status
+	$(BIN)/python -m deploy.local_cluster.cluster status
 
 # The scale tests start (and install, if needed) their own cluster on free ports.
 test-scale: $(MODEL) web-build
@@ -166,7 +166,7 @@ test-scale: $(MODEL) web-build
 # Turns/s and p50/p95 through nginx with 1 and 2 replicas at 20 and 50 users (~3 minutes; up to
 # ~10 when other work on the machine makes it measure again).
 load: $(MODEL) scale-deps
-	$(BIN)/python scripts/load.py
+	$(BIN)/python -m devtools.load
 
 # --- quality and conversation review (issue 8) ----------------------------------------------
 # The homophone table lives in advisor/typos.yml (already an input); the real-users jieba
@@ -175,16 +175,16 @@ load: $(MODEL) scale-deps
 # Report on the held-out and real-phrasing sets, the baseline and the test stories in
 # reports/eval/ (summary.md first); trains only when the model is missing or out of date.
 eval: $(MODEL)
-	$(BIN)/python scripts/evaluate.py --model $(MODEL) --out reports/eval
+	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval
 
 # Messages from real conversations (the tracker store in $(REVIEW_ENDPOINTS)) that fell to fallback,
 # had low confidence or were corrected → review/candidates.yml; label them, then review-accept.
 # A cluster's PostgreSQL: REVIEW_ENDPOINTS=endpoints.scale.yml with its DB_* variables set.
 REVIEW_ENDPOINTS ?= endpoints.yml
 review: $(STAMP)
-	$(BIN)/python scripts/review.py --endpoints $(REVIEW_ENDPOINTS) --out review/candidates.yml
+	$(BIN)/python -m quality.review --endpoints $(REVIEW_ENDPOINTS) --out review/candidates.yml
 
 # The labelled candidates → data/nlu/reviewed.yml (labels checked against the domain, no
 # duplicates, no test messages); `make train` then learns them.
 review-accept: $(STAMP)
-	$(BIN)/python scripts/review_accept.py --candidates review/candidates.yml --out data/nlu/reviewed.yml
+	$(BIN)/python -m quality.review_accept --candidates review/candidates.yml --out data/nlu/reviewed.yml

@@ -67,7 +67,7 @@ RECENT_EVENTS = "recent_events"
 QUESTIONS: tuple[str, ...] = FACT_SLOTS + (RECENT_EVENTS,)
 
 # The limit questions: each starts the diagnosis on its topic (data/rules.yml, "a limit
-# question starts the diagnosis"; tests/test_contract_rules.py keeps the two in step).
+# question starts the diagnosis"; tests/unit/test_contract_rules.py keeps the two in step).
 TOPIC_BY_INTENT: dict[str, str] = {
     "ask_limit_dropped": "limit_dropped",
     "ask_restore_limit": "restore_limit",

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.local_bot import MODEL, ROOT, Bot, running_bot
+from devtools.local_bot import MODEL, ROOT, Bot, running_bot
 from tests.loopback import serve_blueprint  # noqa: F401  (a fixture for the channel tests)
 
 

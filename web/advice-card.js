@@ -4,7 +4,7 @@
  * (../shared/CONTRACT.md) as a card with the likely reasons and numbered steps; each opens
  * on a tap to why it may apply / what to do (the bot's text beside the card is one line).
  * Chinese titles come from advice-labels.json, generated from knowledge/advice.yml by
- * scripts/build_web.py; an unknown code is shown as it is.
+ * devtools/build_web.py; an unknown code is shown as it is.
  *
  * rasa-webchat's lib/index.js bundles its own React (16.12) and does not expose it, so the
  * card builds React elements as plain objects (what React.createElement returns). Every

@@ -1,11 +1,11 @@
 /*
  * Mounts the rasa-webchat widget (vendor/rasa-webchat.js, built from web/node_modules by
- * scripts/build_web.py) and connects it to the bot's socket.io endpoint.
+ * devtools/build_web.py) and connects it to the bot's socket.io endpoint.
  *
  * The bot's URL: ?socketUrl=http://host:port on the page's address, else config.js
  * (written by `make web`; nginx under `make scale` serves one saying "same-origin": the
  * page's own origin), else http://localhost:5005. The server's Content-Security-Policy
- * (scripts/serve_web.py, deploy/nginx.conf.template) must allow that origin in connect-src.
+ * (devtools/serve_web.py, deploy/nginx.conf.template) must allow that origin in connect-src.
  */
 (function () {
   'use strict';

@@ -1,5 +1,5 @@
 """The web widget in a real browser: Debian's Chromium (driven by Playwright) opens the page
-served by scripts/serve_web.py, talks to a running bot over socket.io, and a person's way
+served by devtools/serve_web.py, talks to a running bot over socket.io, and a person's way
 through a diagnosis is checked on screen.
 
 Run with `make test-browser` (pytest -m browser); the normal `pytest tests` skips it.
@@ -18,8 +18,8 @@ import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from advisor.knowledge import load_conversation_texts
-from scripts import build_web, serve_web
-from scripts.local_bot import ROOT, Bot, free_port, running_bot
+from devtools import build_web, serve_web
+from devtools.local_bot import ROOT, Bot, free_port, running_bot
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +120,7 @@ def bot_url(web_bot: Bot) -> str:
 
 @pytest.fixture(scope="module")
 def page_url(web_port: int, bot_url: str) -> Iterator[str]:
-    """scripts/serve_web.py on the page's port, with freshly built assets."""
+    """devtools/serve_web.py on the page's port, with freshly built assets."""
     build_web.build_vendor()
     build_web.build_labels()
     server = serve_web.make_server(web_port, bot_url, quiet=True)

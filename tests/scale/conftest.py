@@ -1,5 +1,5 @@
 """A whole cluster for the scale tests: real PostgreSQL, Redis, two action servers, two Rasa
-replicas and nginx (scripts/scale.py), on free loopback ports in a folder of its own.
+replicas and nginx (deploy/local_cluster/cluster.py), on free loopback ports in a folder of its own.
 
 Debian's packages are installed here when missing (as `make scale` does); the tests are
 skipped, with the reason, only when that is impossible (no apt-get, no root or sudo, or apt
@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from scripts.local_bot import ROOT
-from scripts.scale import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
+from devtools.local_bot import ROOT
+from deploy.local_cluster.cluster import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
 
 LOGS = ROOT / "tests" / "output" / "scale"
 SCALE_WECHAT_TOKEN = "scale-wechat-token"

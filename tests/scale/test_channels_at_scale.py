@@ -26,9 +26,9 @@ from channels.guard import RATE_LIMITED
 from channels.guard_texts import guard_text
 from channels.wechat_api import CustomerServiceClient
 from channels.wechat_shared import PREFIX, RedisState
-from scripts.local_bot import _BoundHTTPHandler
-from scripts.scale import Cluster
-from tests.test_wechat_channel import APPID, APPSECRET, FakeWeChatAPI
+from devtools.local_bot import _BoundHTTPHandler
+from deploy.local_cluster.cluster import Cluster
+from tests.channels.test_wechat_channel import APPID, APPSECRET, FakeWeChatAPI
 
 pytestmark = pytest.mark.scale
 

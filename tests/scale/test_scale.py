@@ -19,9 +19,9 @@ import pytest
 import socketio
 import yaml
 
-from scripts import review
-from scripts.local_bot import ROOT, Bot, conversation_key
-from scripts.scale import ENDPOINTS, Cluster
+from quality import review
+from devtools.local_bot import ROOT, Bot, conversation_key
+from deploy.local_cluster.cluster import ENDPOINTS, Cluster
 from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
 
@@ -259,7 +259,7 @@ def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
 
 def test_review_reads_the_shared_postgresql_store(cluster: Cluster, tmp_path, monkeypatch) -> None:
     """`make review` on the cluster's store: a message the user corrected at once is a candidate,
-    whichever replica answered it (the embedded SQLite store is tested in tests/test_review.py)."""
+    whichever replica answered it (the embedded SQLite store is tested in tests/quality/test_review.py)."""
     who, said = sender("review"), "我的借呗额度上周降了一半"
     cluster.bot().send(who, said)
     cluster.bot().send(who, "不是，我是说借呗被关闭了")

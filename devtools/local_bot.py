@@ -1,0 +1,218 @@
+"""Starts a real bot on free local ports (action server + `rasa run` with the HTTP API) and
+talks to it over REST. Used by the end-to-end tests and the benchmark."""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import IO, Any, Dict, Iterator, List, Optional, Sequence
+
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "jiebei.tar.gz"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+    """Polls `url` until it answers 200; fails early if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited; log {log}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not come up within {timeout}s; log {log}")
+
+
+def conversation_key(sender: str) -> str:
+    """Where the REST and socket.io channels store `sender`'s conversation."""
+    from channels.guard import safe_sender
+
+    return safe_sender(sender)
+
+
+class _BoundHTTPHandler(urllib.request.HTTPHandler):
+    """Plain HTTP from a chosen local address."""
+
+    def __init__(self, source_address: str) -> None:
+        super().__init__()
+        self.source_address = source_address
+
+    def http_open(self, request: urllib.request.Request) -> Any:
+        def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            return http.client.HTTPConnection(host, source_address=(self.source_address, 0), **kwargs)
+
+        return self.do_open(connection, request)
+
+
+class Bot:
+    """A REST client for one running bot."""
+
+    def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False,
+                 client_address: Optional[str] = None) -> None:
+        self.url = url
+        # A loopback address of its own (127.0.0.N) for REST messages: nginx tells clients apart
+        # by address (make scale's per-client limit), as it would real users.
+        self.client_address = client_address
+        self._opener = urllib.request.build_opener(_BoundHTTPHandler(client_address)) if client_address else None
+        self.token = token
+        # Process ids when this process started the servers (the benchmark reads their CPU and memory).
+        self.pid: Optional[int] = None
+        self.action_pid: Optional[int] = None
+        # Behind nginx (make scale) the API token goes in X-Rasa-Token, never in the URL.
+        self.token_header = token_header
+        self.workdir = workdir  # logs (*.log) and the SQLite tracker store (tracker.db)
+
+    def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
+
+    def tracker(self, sender: str, rest: bool = True) -> Dict[str, Any]:
+        """The conversation of a REST `sender` (stored under channels.guard.safe_sender's key:
+        a random id with a phone-shaped run of digits is pseudonymised), or, with
+        ``rest=False``, of a sender id the channel keeps as it is (a WeChat openid)."""
+        return self.get(f"/conversations/{conversation_key(sender) if rest else sender}/tracker")
+
+    def post(self, path: str, body: Dict[str, Any]) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with (self._opener.open if self._opener else urllib.request.urlopen)(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def get(self, path: str) -> Any:
+        if self.token_header:
+            request = urllib.request.Request(f"{self.url}{path}", headers={"X-Rasa-Token": self.token})
+        else:
+            separator = "&" if "?" in path else "?"
+            request = urllib.request.Request(f"{self.url}{path}{separator}token={self.token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+
+def endpoints_for(action_port: int, tracker_db: Path, root: Path = ROOT) -> str:
+    """The project's endpoints.yml with the action server on `action_port` and its own SQLite file.
+
+    Edited as text, so that ${ACTION_SERVER_SECRET} stays for Rasa to expand."""
+    text = (root / "endpoints.yml").read_text(encoding="utf-8")
+    text = text.replace("http://localhost:5055/webhook", f"http://127.0.0.1:{action_port}/webhook")
+    return text.replace('db: "var/tracker.db"', f"db: {json.dumps(str(tracker_db))}")
+
+
+# The action servers and Rasa this process starts share this secret (actions/server.py): the
+# one the Makefile exports, or one of their own.
+LOCAL_ACTION_SECRET = os.environ.get("ACTION_SERVER_SECRET") or secrets.token_hex(16)
+
+
+def _env(extra_env: Optional[Dict[str, str]], root: Path = ROOT) -> Dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
+            "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
+
+
+def open_private(path: Path, mode: str = "wb") -> IO[Any]:
+    """A file only its owner can read (logs, secrets and review files quote users or hold
+    keys), made so before the first byte; an older file loses its wider mode too.
+    `mode`: "w" or "a", with "b" for bytes (else UTF-8 text)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def action_server(
+    workdir: Path, port: int, extra_env: Optional[Dict[str, str]] = None, root: Path = ROOT
+) -> Iterator[subprocess.Popen]:
+    """The action server on `port` until the block ends. `root`: the checkout it runs from
+    (another commit's worktree, for the benchmark's before/after)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / f"actions-{port}.log"
+    process = subprocess.Popen(
+        [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
+        cwd=root, env=_env(extra_env, root), stdout=open_private(log), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
+        yield process
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def rasa_server(
+    workdir: Path,
+    action_port: int,
+    model: Path = MODEL,
+    extra_env: Optional[Dict[str, str]] = None,
+    extra_args: Optional[Sequence[str]] = None,
+    root: Path = ROOT,
+    endpoints_extra: str = "",
+) -> Iterator[Bot]:
+    """`rasa run` with the REST channel and the token-protected API, conversations in
+    `workdir`/tracker.db, custom actions expected on `action_port`; `endpoints_extra` is
+    appended to its endpoints.yml (e.g. a lock store)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, token = free_port(), secrets.token_hex(16)  # a urlsafe token may start with "-", which the CLI takes for an option
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db", root) + endpoints_extra, encoding="utf-8")
+    log = workdir / f"rasa-{port}.log"
+    process = subprocess.Popen(
+        [str(BIN / "python"), "-m", "runtime.rasa_run", "--model", str(model), "--port", str(port),
+         "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
+         "--credentials", str(root / "credentials.yml"), *(extra_args or [])],
+        cwd=root, env={**_env(extra_env, root), "RASA_TOKEN": token}, stdout=open_private(log), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)
+        bot = Bot(f"http://127.0.0.1:{port}", token, workdir)
+        bot.pid = process.pid
+        yield bot
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def running_bot(
+    workdir: Path,
+    model: Path = MODEL,
+    extra_env: Optional[Dict[str, str]] = None,
+    extra_args: Optional[Sequence[str]] = None,
+    root: Path = ROOT,
+    endpoints_extra: str = "",
+) -> Iterator[Bot]:
+    """Action server and Rasa on free ports, logs in `workdir`; both stopped on exit.
+    `extra_args` go to `rasa run` (e.g. ["--cors", "http://localhost:8000"] for the web page)."""
+    action_port = free_port()
+    with action_server(workdir, action_port, extra_env, root) as actions, \
+            rasa_server(workdir, action_port, model, extra_env, extra_args, root, endpoints_extra) as bot:
+        bot.action_pid = actions.pid
+        yield bot
