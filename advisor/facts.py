@@ -21,10 +21,11 @@ from advisor import fact_patterns as fp
 from advisor.knowledge import load_diagnosis_config
 from advisor.normalize import Normalized, normalized
 from advisor.parsing import parse_days, parse_percentage
+from runtime import paths
 
 logger = logging.getLogger(__name__)
 
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon" / "jieba"
+LEXICON_DIR = paths.LEXICON
 # Longer messages are cut: facts come from a chat turn, not from a pasted document.
 MAX_CHARS = 2000
 # A negation fused into a bigger jieba word (没用过, 很久没) must become its own token.

@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS, TOPICS
+from runtime import paths
 
-KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+KNOWLEDGE_DIR = paths.KNOWLEDGE
 SOURCES = frozenset({"A", "B"})
 DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
 CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "busy", "feedback_helpful", "feedback_unhelpful")

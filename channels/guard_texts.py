@@ -10,8 +10,8 @@ from typing import FrozenSet, Mapping
 import yaml
 
 from channels.guard import MAX_CHARS, TEXT_KEYS
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GUARD_FILE = ROOT / "knowledge" / "guard.yml"
 DOMAIN_FILE = ROOT / "domain.yml"
 

@@ -38,8 +38,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from advisor import normalize
 from advisor.normalize import NORMALIZED_TEXT, Normalized, normalize_text, normalized
+from runtime.paths import ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAMP = "text_normalizer_fingerprint"
 
 
@@ -172,7 +172,7 @@ def _dictionary_files(dictionary_path: Optional[str]) -> List[Path]:
         return []
     path = Path(dictionary_path)
     if not path.is_absolute() and not path.exists():
-        path = PROJECT_ROOT / path
+        path = ROOT / path
     if path.is_dir():
         return sorted(p for p in path.rglob("*") if p.is_file())
     return [path] if path.is_file() else []

@@ -36,8 +36,6 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import yaml
 
-if str(Path(__file__).resolve().parent.parent) not in sys.path:
-    sys.path.append(str(Path(__file__).resolve().parent.parent))
 from devtools.local_bot import BIN, LOCAL_ACTION_SECRET, MODEL, ROOT, Bot, free_port, running_bot  # noqa: E402
 
 # One whole diagnosis with small talk around it; every user plays it again and again, each

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any, Dict
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from advisor.knowledge import load_advice_knowledge  # noqa: E402
 from advisor.render import MAX_RENDERED_REASONS  # noqa: E402
+from runtime.paths import ROOT
 
 WEB = ROOT / "web"
 WEBCHAT_LIB = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"

@@ -33,7 +33,6 @@ from typing import Dict, List
 import aiohttp
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from devtools.local_bot import ROOT  # noqa: E402
 from deploy.local_cluster.cluster import Cluster, install_packages, running_cluster  # noqa: E402
 

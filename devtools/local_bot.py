@@ -14,9 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence
+from runtime.paths import ROOT
 
 
-ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "jiebei.tar.gz"
 BIN = Path(sys.executable).parent
 

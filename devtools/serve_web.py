@@ -20,8 +20,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 SERVED_DIRS = ("", "vendor")  # relative to web/
 HIDDEN_FILES = frozenset({"package.json", "package-lock.json"})

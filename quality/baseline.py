@@ -26,9 +26,6 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -37,11 +34,12 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from advisor.normalize import normalize_text  # noqa: E402
 from quality.overlap import Example, read_nlu_examples  # noqa: E402
+from runtime.paths import ROOT
 
-TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
+TRAINING_DIR = ROOT / "data" / "nlu"
 TEST_SETS = {
-    "heldout": PROJECT_ROOT / "tests" / "nlu_heldout.yml",
-    "real_phrasing": PROJECT_ROOT / "tests" / "nlu_real_phrasing.yml",
+    "heldout": ROOT / "tests" / "nlu_heldout.yml",
+    "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
 }
 
 

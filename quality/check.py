@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+from runtime.paths import ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def verdicts(name: str, figures: dict) -> list[tuple[str, bool]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--metrics", type=Path, default=PROJECT_ROOT / "reports" / "eval" / "metrics.json")
+    parser.add_argument("--metrics", type=Path, default=ROOT / "reports" / "eval" / "metrics.json")
     args = parser.parse_args(argv)
     metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
 

@@ -30,20 +30,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from quality.check import MAX_PARSE_MS, TARGETS, describe, verdicts  # noqa: E402
+from runtime.paths import ROOT
 
 TEST_SETS = {
-    "heldout": PROJECT_ROOT / "tests" / "nlu_heldout.yml",
-    "real_phrasing": PROJECT_ROOT / "tests" / "nlu_real_phrasing.yml",
-    "unseen": PROJECT_ROOT / "tests" / "nlu_unseen.yml",
+    "heldout": ROOT / "tests" / "nlu_heldout.yml",
+    "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
+    "unseen": ROOT / "tests" / "nlu_unseen.yml",
 }
 TITLES = {"heldout": "held-out (in-house)", "real_phrasing": "real phrasing (real users)",
           "unseen": "never-seen real phrasing (real users, other lines)"}
-STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
+STORIES = ROOT / "tests" / "test_stories.yml"
 CJK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
@@ -70,10 +68,10 @@ def rasa_bin() -> str:
 def run_logged(command: list[str], log: Path) -> int:
     """Runs a command with its output in `log`, printing a dot every 10 s so progress shows."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     with log.open("w", encoding="utf-8") as handle:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, env=env)
         while True:
             try:
                 return process.wait(timeout=10)
@@ -180,7 +178,7 @@ def write_per_intent(out: Path, results: dict[str, dict[str, Any]]) -> None:
         rasa = per_intent(result["rasa_report"])
         base = per_intent(result["baseline"]["report"])
         lines += [
-            f"## {TITLES[name]} — `{TEST_SETS[name].relative_to(PROJECT_ROOT)}`",
+            f"## {TITLES[name]} — `{TEST_SETS[name].relative_to(ROOT)}`",
             "",
             "| intent | support | precision | recall | F1 | baseline precision | baseline recall | baseline F1 |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -275,7 +273,7 @@ def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str,
     lines = [
         f"# Evaluation of 借呗额度助手 — {now:%Y-%m-%d %H:%M} UTC",
         "",
-        f"Model `{model.relative_to(PROJECT_ROOT) if model.is_relative_to(PROJECT_ROOT) else model}`"
+        f"Model `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`"
         + (f", trained {model_time:%Y-%m-%d %H:%M} UTC." if model_time else "."),
         "",
         "| test set | messages | bot accuracy | bot errors | baseline accuracy | baseline errors "
@@ -362,8 +360,8 @@ def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "jiebei.tar.gz")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "eval")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "jiebei.tar.gz")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "eval")
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     model: Path = args.model.resolve()
@@ -372,12 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     started = step(1, f"model {model}")
     if not model.exists():
         print("      missing: make train", flush=True)
-        subprocess.run(["make", "train"], cwd=PROJECT_ROOT, check=True)
+        subprocess.run(["make", "train"], cwd=ROOT, check=True)
     done(started)
 
     results: dict[str, dict[str, Any]] = {}
     for number, (name, path) in enumerate(TEST_SETS.items(), start=2):
-        started = step(number, f"rasa test nlu on {path.relative_to(PROJECT_ROOT)}")
+        started = step(number, f"rasa test nlu on {path.relative_to(ROOT)}")
         result_dir = out / "rasa" / name
         code = run_logged(
             [rasa_bin(), "test", "nlu", "--nlu", str(path), "--model", str(model), "--out", str(result_dir), "--successes"],
@@ -391,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         done(started, f": accuracy {report['accuracy']:.3f}")
 
     number = len(TEST_SETS) + 2
-    started = step(number, f"rasa test core --stories {STORIES.relative_to(PROJECT_ROOT)}")
+    started = step(number, f"rasa test core --stories {STORIES.relative_to(ROOT)}")
     code = run_logged(
         [rasa_bin(), "test", "core", "--stories", str(STORIES), "--model", str(model), "--out", str(out / "core")],
         out / "core.log",

@@ -27,14 +27,12 @@ from typing import Iterable, Iterator
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from advisor.normalize import normalize_text  # noqa: E402
+from runtime.paths import ROOT
 
 THRESHOLD = 0.8
-TRAINING_DIR = PROJECT_ROOT / "data"
+TRAINING_DIR = ROOT / "data"
 
 # Entity annotations in training data: [text](entity) or [text]{"entity": ...}.
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
@@ -167,7 +165,7 @@ def find_near_copies(
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or [PROJECT_ROOT / "tests" / "nlu_real_phrasing.yml"]
+    paths = [Path(p) for p in argv] or [ROOT / "tests" / "nlu_real_phrasing.yml"]
     training = training_examples()
     status = 0
     for path in paths:

@@ -38,9 +38,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 import yaml  # noqa: E402
 
@@ -48,6 +45,7 @@ from quality.overlap import comparable, edit_similarity  # noqa: E402
 from advisor.answers import CORRECTION_STARTS  # noqa: E402
 from channels.guard import mask_pii, safe_sender  # noqa: E402
 from devtools.local_bot import open_private  # noqa: E402
+from runtime.paths import ROOT
 
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_WINDOW_S = 120.0
@@ -297,8 +295,8 @@ def write_candidates(path: Path, candidates: list[Candidate], meta: dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoints", type=Path, default=PROJECT_ROOT / "endpoints.yml")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "review" / "candidates.yml")
+    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument("--out", type=Path, default=ROOT / "review" / "candidates.yml")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="low intent confidence")
     parser.add_argument("--window", type=float, default=DEFAULT_WINDOW_S, help="seconds for a rephrase")
     args = parser.parse_args(argv)

@@ -23,9 +23,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 import yaml  # noqa: E402
 
@@ -36,12 +33,13 @@ from quality.overlap import (  # noqa: E402
     read_nlu_examples,
     training_examples,
 )
+from runtime.paths import ROOT
 
 HEADER = """# Messages from real conversations that the bot got wrong, labelled by a maintainer in the
 # conversation review (make review → review/candidates.yml → label → make review-accept).
 # Each example's metadata says where it came from. Appended by quality/review_accept.py.
 """
-TEST_SETS = (PROJECT_ROOT / "tests" / "nlu_heldout.yml", PROJECT_ROOT / "tests" / "nlu_real_phrasing.yml")
+TEST_SETS = (ROOT / "tests" / "nlu_heldout.yml", ROOT / "tests" / "nlu_real_phrasing.yml")
 
 
 class LabelError(ValueError):
@@ -79,8 +77,8 @@ def write_reviewed(path: Path, blocks: dict[str, list[dict[str, Any]]]) -> None:
 def accept(
     candidates_path: Path,
     out_path: Path,
-    domain_path: Path = PROJECT_ROOT / "domain.yml",
-    training_dir: Path = PROJECT_ROOT / "data",
+    domain_path: Path = ROOT / "domain.yml",
+    training_dir: Path = ROOT / "data",
     test_sets: tuple[Path, ...] = TEST_SETS,
     today: str | None = None,
 ) -> dict[str, list[str]]:
@@ -130,10 +128,10 @@ def accept(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidates", type=Path, default=PROJECT_ROOT / "review" / "candidates.yml")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "nlu" / "reviewed.yml")
-    parser.add_argument("--domain", type=Path, default=PROJECT_ROOT / "domain.yml")
-    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data")
+    parser.add_argument("--candidates", type=Path, default=ROOT / "review" / "candidates.yml")
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "nlu" / "reviewed.yml")
+    parser.add_argument("--domain", type=Path, default=ROOT / "domain.yml")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
     args = parser.parse_args(argv)
     if not args.candidates.exists():
         print(f"{args.candidates} does not exist: run `make review` first")

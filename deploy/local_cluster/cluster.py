@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from channels.guard import BUSY, RATE_LIMITED  # noqa: E402
 from channels.guard_texts import guard_text  # noqa: E402
 from devtools.local_bot import BIN, MODEL, ROOT, Bot, free_port, open_private, wait_until_up  # noqa: E402

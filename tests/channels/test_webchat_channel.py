@@ -17,8 +17,8 @@ from channels.guard import PLACEHOLDERS, Guard, GuardLimits
 from channels.guard_texts import guard_text
 from channels.webchat import WebchatInput, WebchatOutput
 from tests.loopback import Serve
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ADVICE = {"advice": {"topic": "cannot_borrow", "reasons": ["high_debt"], "steps": ["reduce_debt"]}}
 BUTTONS = [{"title": "负债率多少算高？", "payload": "/ask_debt_ratio"}]
 

@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.text_normalizer import TextNormalizer
+from runtime.paths import ROOT
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_registered_to_run_before_the_tokenizer() -> None:
 def test_pipeline_config_puts_normalizer_first() -> None:
     import yaml
 
-    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yml").read_text())
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
     names = [step["name"] for step in config["pipeline"]]
     assert names[0] == "components.text_normalizer.TextNormalizer"
     assert names.index("JiebaTokenizer") < names.index("components.situation_extractor.SituationExtractor")
@@ -136,7 +137,7 @@ def test_recipe_graph_runs_normalizer_before_tokenizer() -> None:
 
     import components.situation_extractor  # noqa: F401  (registers the component)
 
-    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yml").read_text())
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
     graph = DefaultV1Recipe().graph_config_for_recipe(
         copy.deepcopy(config), {}, training_type=TrainingType.NLU
     )

@@ -21,8 +21,8 @@ from quality.overlap import (
     training_examples,
     trigrams,
 )
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "tests" / "nlu_real_phrasing.yml"
 SOURCES = ROOT / "tests" / "nlu_real_phrasing_sources.yml"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"

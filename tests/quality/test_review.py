@@ -19,8 +19,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from quality import review, review_accept
 from devtools.local_bot import conversation_key
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_790_000_000.0  # a fixed point in time (2026)
 
 

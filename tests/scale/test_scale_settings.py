@@ -10,8 +10,8 @@ import yaml
 
 from components.action_calls import action_call_timeout
 from deploy.local_cluster.cluster import LOCK_LIFETIME, Cluster
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = yaml.safe_load((ROOT / "endpoints.scale.yml").read_text(encoding="utf-8"))
 POSTGRESQL_CONF = (ROOT / "deploy" / "postgresql.conf").read_text(encoding="utf-8")
 

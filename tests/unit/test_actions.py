@@ -22,8 +22,8 @@ from advisor.knowledge import load_conversation_texts, load_diagnosis_config, lo
 from actions.ask import question_entry
 from advisor.answers import check_range
 from actions.fallback import ActionDefaultAskRephrase, ActionDefaultFallback
+from runtime.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 FAQ_INTENTS = [
     "ask_credit_report", "ask_debt_ratio", "ask_alternatives", "ask_when_retry",

@@ -4,8 +4,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 from typing import Dict, List, Set
+from runtime import paths
 
-ADVISOR = Path(__file__).resolve().parents[2] / "advisor"
+ADVISOR = paths.ROOT / "advisor"
 
 
 def advisor_imports() -> Dict[str, Set[str]]:

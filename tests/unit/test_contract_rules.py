@@ -8,8 +8,9 @@ import yaml
 
 from advisor.contract import DIAGNOSIS_INTENTS, FAQ_INTENTS, QUESTION_INTENTS, TOPIC_BY_INTENT, TOPICS
 from advisor.scope import JIEBEI_LIMIT_INTENTS
+from runtime import paths
 
-RULES = Path(__file__).resolve().parents[2] / "data" / "rules.yml"
+RULES = paths.DATA / "rules.yml"
 
 
 def intents_by_rule() -> Dict[str, Set[str]]:

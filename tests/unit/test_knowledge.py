@@ -17,8 +17,8 @@ from advisor.knowledge import (
     load_faq,
     load_intent_labels,
 )
+from runtime.paths import ROOT as REPO
 
-REPO = Path(__file__).resolve().parents[2]
 ARTICLES = [REPO.parent / "shared" / "seeds" / name for name in ("000_e2b15d78ddd105c0.txt", "003_dff69c9388615a81.txt")]
 COPY_RUN = 20
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import jieba
 import pytest
+from runtime import paths
 
-LEXICON_DIR = Path(__file__).resolve().parents[2] / "lexicon" / "jieba"
+LEXICON_DIR = paths.LEXICON
 DICT_FILES = sorted(glob.glob(f"{LEXICON_DIR}/*"))
 
 # word, optional integer frequency, optional tag; single spaces as jieba expects
