@@ -1,8 +1,9 @@
-"""Custom Rasa NLU components. Importing the package also tunes how Rasa calls the action
-server (components/action_calls.py: a compiled response check and a bounded wait) and gives
-its message processor a cache of NLU results (components/parse_cache.py)."""
-from components.action_calls import install as _install_action_call_tuning
-from components.parse_cache import install as _install_parse_cache
+"""Custom Rasa NLU components.
 
-_install_action_call_tuning()
-_install_parse_cache()
+Rasa imports this package whenever it loads config.yml's pipeline, so it is where this
+project's changes to Rasa itself are installed, in every process that trains, tests or serves
+the model: all of them are in runtime/rasa_patches.py.
+"""
+from runtime import rasa_patches
+
+rasa_patches.install()

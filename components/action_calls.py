@@ -9,7 +9,7 @@ Bounded wait: Rasa waits up to 5 minutes for an action; a hung action server wou
 user's turn that long. `ACTION_CALL_TIMEOUT` (seconds, default 10, above the action server's
 own 5 s limit in actions/safety.py) bounds it; the channel then answers 「系统繁忙」.
 
-Installed when Rasa imports this package for the NLU components (see components/__init__.py).
+Installed by runtime/rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from typing import Any, Dict, Text
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-import rasa.core.actions.action as rasa_action
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -50,7 +49,3 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
 def action_call_timeout() -> float:
     return float(os.environ.get("ACTION_CALL_TIMEOUT", "10"))
 
-
-def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = action_call_timeout()  # read at call time by RemoteAction.run

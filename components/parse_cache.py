@@ -93,6 +93,3 @@ def parse_with_cache(
         cache.put(key, result)
     return result
 
-
-def install() -> None:
-    MessageProcessor._parse_message_with_graph = parse_with_cache  # type: ignore[assignment]

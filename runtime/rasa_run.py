@@ -11,6 +11,8 @@ With ``--enable-api`` and no RASA_TOKEN (nor ``--jwt-secret``) it refuses to sta
 HTTP API lets anyone replace the model or rewrite conversations.
 
 It also keeps jax, which Rasa never uses, out of the process (`keep_out_unused_modules`).
+Rasa's own code is changed by runtime/rasa_patches.py only, installed when Rasa imports this
+project's components/ (config.yml) and stores/ (endpoints.yml), however Rasa was started.
 """
 from __future__ import annotations
 

@@ -40,6 +40,8 @@ from rasa.core import tracker_store as rasa_stores
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 
+from runtime import rasa_patches
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 5
@@ -112,31 +114,23 @@ def _fails_loudly(store: Any) -> bool:
     return False
 
 
-def _install() -> None:
-    """Makes Rasa's FailSafeTrackerStore re-raise for stores with ``fail_loudly``.
+def raise_or(original: Any) -> Any:
+    """A FailSafeTrackerStore error hook that re-raises for stores with ``fail_loudly``.
 
     The agent wraps the configured store itself (``Agent._create_tracker_store``, again on every
-    model reload), so the wrapper's error hooks are changed, for such stores only.
+    model reload), so the wrapper's error hooks are changed (runtime/rasa_patches.py), for such
+    stores only.
     """
-    if getattr(FailSafeTrackerStore, "_shared_sql_installed", False):
-        return
-    on_error = FailSafeTrackerStore.on_tracker_store_error
-    on_retrieve_error = FailSafeTrackerStore.on_tracker_store_retrieve_error
 
-    def raise_or(original: Any) -> Any:
-        def hook(self: FailSafeTrackerStore, error: Exception) -> None:
-            if _fails_loudly(self._tracker_store):
-                logger.error("Tracker store unavailable (%s); the turn is not answered.", type(error).__name__)
-                if isinstance(error, TrackerStoreUnavailable):
-                    raise error
-                raise TrackerStoreUnavailable(type(error).__name__) from error
-            original(self, error)
+    def hook(self: FailSafeTrackerStore, error: Exception) -> None:
+        if _fails_loudly(self._tracker_store):
+            logger.error("Tracker store unavailable (%s); the turn is not answered.", type(error).__name__)
+            if isinstance(error, TrackerStoreUnavailable):
+                raise error
+            raise TrackerStoreUnavailable(type(error).__name__) from error
+        original(self, error)
 
-        return hook
-
-    FailSafeTrackerStore.on_tracker_store_error = raise_or(on_error)  # type: ignore[method-assign]
-    FailSafeTrackerStore.on_tracker_store_retrieve_error = raise_or(on_retrieve_error)  # type: ignore[method-assign]
-    FailSafeTrackerStore._shared_sql_installed = True  # type: ignore[attr-defined]
+    return hook
 
 
-_install()
+rasa_patches.install()  # Rasa imports this module by name from endpoints.yml

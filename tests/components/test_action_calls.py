@@ -7,7 +7,8 @@ from rasa.core.actions.action import RemoteAction
 import rasa.core.actions.action as rasa_action
 
 import components  # noqa: F401  (installs the tuning)
-from components.action_calls import action_call_timeout, install, validate_action_result
+from components.action_calls import action_call_timeout, validate_action_result
+from runtime import rasa_patches
 
 RESPONSES = [
     {"events": [], "responses": []},
@@ -45,5 +46,6 @@ def test_rasa_uses_the_compiled_check():
 
 def test_the_wait_for_an_action_is_bounded(monkeypatch):
     monkeypatch.setenv("ACTION_CALL_TIMEOUT", "7.5")
-    install()
+    monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", rasa_action.DEFAULT_REQUEST_TIMEOUT)  # restored after
+    next(p for p in rasa_patches.PATCHES if p.target.endswith("DEFAULT_REQUEST_TIMEOUT")).apply()
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == action_call_timeout() == 7.5
