@@ -8,6 +8,7 @@ validator, which has just chosen the next question, sends it in the same call.
 The texts and buttons are in knowledge/diagnosis.yml (`questions`, and `recent_events` for
 the multiple-choice question), next to the re-ask texts.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
@@ -22,8 +23,12 @@ from advisor.render import describe_facts
 
 
 def ask(
-    dispatcher: CollectingDispatcher, slot: str, facts: Dict[str, Any], unknown: List[str],
-    progress: Optional[Tuple[int, int]] = None, lead: str = "",
+    dispatcher: CollectingDispatcher,
+    slot: str,
+    facts: Dict[str, Any],
+    unknown: List[str],
+    progress: Optional[Tuple[int, int]] = None,
+    lead: str = "",
 ) -> None:
     """Sends the question for `slot`, given the facts known once this turn is read, headed by
     「第 2 / 4 步」 when `progress` (step, total) is given, after `lead` (what was understood)."""
@@ -53,7 +58,9 @@ def progress_of(plan: List[str], asked: List[str]) -> Tuple[int, int]:
     return len(before) + 1, len(before) + len(plan)
 
 
-def question_entry(slot: str, facts: Optional[Dict[str, Any]] = None, unknown: Optional[List[str]] = None) -> Dict[str, Any]:
+def question_entry(
+    slot: str, facts: Optional[Dict[str, Any]] = None, unknown: Optional[List[str]] = None
+) -> Dict[str, Any]:
     if slot == RECENT_EVENTS:
         return recent_events_entry(open_options(facts or {}, unknown or []))
     return load_diagnosis_config()["questions"][slot]
@@ -64,7 +71,8 @@ def recent_events_entry(options: List[Dict[str, Any]]) -> Dict[str, Any]:
     channels), one button per option, then 「以上都没有」 and 「不清楚」."""
     config = load_diagnosis_config()[RECENT_EVENTS]
     lines = [config["text"]] + [f"{n}. {option['title']}" for n, option in enumerate(options, 1)]
-    buttons = [
-        {"title": option["title"], "payload": f'/inform{{"{option["slot"]}": true}}'} for option in options
-    ] + [config["none"], config["unknown"]]
+    buttons = [{"title": option["title"], "payload": f'/inform{{"{option["slot"]}": true}}'} for option in options] + [
+        config["none"],
+        config["unknown"],
+    ]
     return {"text": "\n".join(lines), "buttons": buttons}

@@ -1,4 +1,5 @@
 """Small helpers shared by the actions: reading the tracker, sending knowledge entries."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
@@ -39,8 +40,5 @@ def unknown_facts(tracker: Tracker) -> List[str]:
 
 def send_entry(dispatcher: CollectingDispatcher, entry: Mapping[str, Any]) -> None:
     """Sends one knowledge entry (text plus optional quick-reply buttons)."""
-    buttons = [
-        {"title": button["title"], "payload": button["payload"]}
-        for button in entry.get("buttons") or []
-    ]
+    buttons = [{"title": button["title"], "payload": button["payload"]} for button in entry.get("buttons") or []]
     dispatcher.utter_message(text=str(entry["text"]).strip(), buttons=buttons)

@@ -1,4 +1,5 @@
 """Starting a diagnosis and giving the tailored advice once the form is done."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,13 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety import SafeAction
 from actions.common import (
     DEFAULT_TOPIC,
     diagnosis_facts,
     latest_intent,
     unknown_facts,
 )
+from actions.safety import SafeAction
 from advisor.answers import DIAGNOSIS_SLOTS, reconcile_facts
 from advisor.contract import TOPIC_BY_INTENT
 from advisor.engine import rank_advice
@@ -52,7 +53,11 @@ def send_advice(
     channel = tracker.get_latest_input_channel()
     text = render_card_summary(advice) if channel in CARD_CHANNELS else render_advice(advice)
     payload = None if channel in TEXT_ONLY_CHANNELS else advice.payload()
-    dispatcher.utter_message(text=f"{lead}{text}" if lead else text, buttons=followup_buttons(advice) + feedback_buttons(), json_message=payload)
+    dispatcher.utter_message(
+        text=f"{lead}{text}" if lead else text,
+        buttons=followup_buttons(advice) + feedback_buttons(),
+        json_message=payload,
+    )
 
 
 class ActionStartDiagnosis(SafeAction, Action):
@@ -80,7 +85,6 @@ class ActionStartDiagnosis(SafeAction, Action):
             text = f"{text}\n\n{load_diagnosis_config()['texts']['start']}".strip()
         dispatcher.utter_message(text=text)
         return events
-
 
 
 class ActionGiveAdvice(SafeAction, Action):
@@ -112,10 +116,11 @@ class ActionUpdateAdvice(SafeAction, Action):
         topic = tracker.get_slot("diagnosis_topic")
         if topic is None:
             stated = describe_facts(stated_facts(tracker))
-            dispatcher.utter_message(text=texts["noted_without_topic"].format(facts=f"：{stated}" if stated else ""),
-                                     buttons=texts["topic_buttons"])
+            dispatcher.utter_message(
+                text=texts["noted_without_topic"].format(facts=f"：{stated}" if stated else ""),
+                buttons=texts["topic_buttons"],
+            )
             return events
         facts = {**_facts_with_unknowns(tracker), **changes}
         send_advice(dispatcher, tracker, topic, facts, lead=texts["updated_lead"])
         return events
-

@@ -1,5 +1,6 @@
 """Validation of the diagnosis form: understands answers, chooses the next question and
 asks it (actions/ask.py: one call to the action server per diagnosis turn)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -13,7 +14,13 @@ from actions.ask import ask, progress_of, understood_text
 from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest_text, unknown_facts
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
 from advisor.answers import (
-    DIAGNOSIS_SLOTS, check_range, interpret_answer, interpret_choices, option_slots, read_correction, reconcile_facts,
+    DIAGNOSIS_SLOTS,
+    check_range,
+    interpret_answer,
+    interpret_choices,
+    option_slots,
+    read_correction,
+    reconcile_facts,
 )
 from advisor.contract import QUESTIONS, RECENT_EVENTS
 from advisor.planner import diagnosis_plan, open_options
@@ -63,12 +70,19 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
             if answer_events is None:
                 return []  # a question of the user's own: a rule answers it, then the form asks again
             events += answer_events
-            understood.update({slot: facts[slot] for slot in option_slots(options)
-                               if facts.get(slot) is not None and before.get(slot) is None})
+            understood.update(
+                {
+                    slot: facts[slot]
+                    for slot in option_slots(options)
+                    if facts.get(slot) is not None and before.get(slot) is None
+                }
+            )
 
         # The reply to the question just asked, read in the context of that question.
         # A message that stated other facts is not also read as a yes/no to this one.
-        answered = [slot for slot in reversed(asked_slots(tracker)) if slot != requested and facts.get(slot) is not None]
+        answered = [
+            slot for slot in reversed(asked_slots(tracker)) if slot != requested and facts.get(slot) is not None
+        ]
         correction = read_correction(latest_text(tracker), answered) if replying and not stated else None
         if correction is not None:
             # 「不对，有四成」: an earlier answer replaced; the open question is asked again.
@@ -91,9 +105,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
                 unknown_answer = True
                 events.append(SlotSet(FAILURES_SLOT, 0.0))
             else:
-                events += self.record_failure(
-                    dispatcher, tracker, requested, unknown, invalid=answer.kind == "invalid"
-                )
+                events += self.record_failure(dispatcher, tracker, requested, unknown, invalid=answer.kind == "invalid")
 
         changes = reconcile_facts(facts)
         facts.update(changes)
@@ -101,7 +113,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         events.append(SlotSet(UNKNOWN_SLOT, unknown))
 
         topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
-        still_open = requested if requested in QUESTIONS and facts.get(requested) is None and requested not in unknown else None
+        still_open = (
+            requested if requested in QUESTIONS and facts.get(requested) is None and requested not in unknown else None
+        )
         asked = [slot for slot in asked_slots(tracker) if slot != still_open]
         plan = diagnosis_plan(topic, facts, unknown=unknown, asked=asked)
         events.append(SlotSet(REQUESTED_SLOT, plan[0] if plan else None))
@@ -135,7 +149,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
             facts.update(choices.facts)
             facts[RECENT_EVENTS] = "answered"
             return [SlotSet(slot, value) for slot, value in choices.facts.items()] + [
-                SlotSet(RECENT_EVENTS, "answered"), SlotSet(FAILURES_SLOT, 0.0)]
+                SlotSet(RECENT_EVENTS, "answered"),
+                SlotSet(FAILURES_SLOT, 0.0),
+            ]
         if choices.kind == "unknown":
             for slot in option_slots(options) + [RECENT_EVENTS]:
                 if slot not in unknown:

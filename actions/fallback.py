@@ -1,6 +1,7 @@
 """The two-stage fallback (like RasaHQ/rasa-demo): first 「您是想问…吗？」 with the likeliest
 intents as buttons, then a request to rephrase, then a final answer that says what the bot
 can do. Texts: knowledge/intent_labels.yml and knowledge/conversation.yml."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -9,8 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety import SafeAction
 from actions.common import send_entry
+from actions.safety import SafeAction
 from advisor.knowledge import load_conversation_texts, load_intent_labels
 
 MAX_SUGGESTIONS = 2

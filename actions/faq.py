@@ -1,4 +1,5 @@
 """Answers to questions whose answer does not depend on the user's situation."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -6,8 +7,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety import SafeAction
 from actions.common import latest_intent, send_entry
+from actions.safety import SafeAction
 from advisor.knowledge import load_faq
 
 

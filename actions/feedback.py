@@ -1,4 +1,5 @@
 """👍 / 👎 on an advice: thanked, kept in the tracker as the advice_feedback slot."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text

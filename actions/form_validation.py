@@ -3,6 +3,7 @@
 Like RasaHQ/financial-demo's custom form validation base: a bad answer gets a re-ask
 with an example; after `max_failures` bad answers in a row the question is skipped.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -24,8 +25,7 @@ class RetryingFormValidationAction(SafeAction, FormValidationAction, ABC):
     max_failures = 2
 
     @abstractmethod
-    def name(self) -> str:
-        ...
+    def name(self) -> str: ...
 
     def failures(self, tracker: Tracker) -> int:
         return int(tracker.get_slot(FAILURES_SLOT) or 0)

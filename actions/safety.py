@@ -6,6 +6,7 @@ and Rasa waits minutes for a slow action. Every action class in this package inh
 `ACTION_TIME_LIMIT` seconds becomes a logged error (type only, never user text) and a polite
 「系统繁忙」 reply from knowledge/conversation.yml.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -12,6 +12,7 @@ What `rasa run actions` does not do, and this does:
 - answers an unexpected error with a bare 500 (rasa-sdk's echoes the whole request: the
   conversation's tracker).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Session start: carry the user's facts over and show the disclaimer once per session."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety import SafeAction
 from actions.common import send_entry
+from actions.safety import SafeAction
 from advisor.knowledge import load_conversation_texts
 
 # Per-turn bookkeeping that must not leak into a new session.

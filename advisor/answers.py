@@ -5,10 +5,11 @@ the question (「一半」 answers the debt question, 「有」 a yes/no one). T
 decides, from plain values only, whether a reply is a value, an "I don't know", an
 out-of-range value, a question that interrupts the form, or something unclear.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from advisor import contract
@@ -36,8 +37,23 @@ _NONE_OF_THEM = re.compile(r"[都全](?:没有?|不是|无)|以上都|一[个项
 
 # How users start correcting what the bot understood (also read by make review).
 CORRECTION_STARTS = (
-    "不是", "不对", "错了", "我是说", "我说的是", "我问的是", "我的意思是", "我是问", "意思是",
-    "你没懂", "你理解错", "答非所问", "没听懂", "不是这个", "不是这样", "说错了", "我说错了",
+    "不是",
+    "不对",
+    "错了",
+    "我是说",
+    "我说的是",
+    "我问的是",
+    "我的意思是",
+    "我是问",
+    "意思是",
+    "你没懂",
+    "你理解错",
+    "答非所问",
+    "没听懂",
+    "不是这个",
+    "不是这样",
+    "说错了",
+    "我说错了",
 )
 # The parsers of the numeric facts a correction may restate.
 _NUMBER_PARSERS = {"debt_ratio": parse_percentage, "overdue_days": parse_days, "symptom_days": parse_since}

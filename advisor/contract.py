@@ -1,4 +1,5 @@
 """Names fixed by ../shared/CONTRACT.md: intents, diagnosis slots, advice codes."""
+
 from __future__ import annotations
 
 TOPICS: tuple[str, ...] = (

@@ -1,4 +1,5 @@
 """Rules of the domain that several parts of the advisor apply, each defined here once."""
+
 from __future__ import annotations
 
 from advisor.contract import UNKNOWN

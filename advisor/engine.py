@@ -4,6 +4,7 @@ Every rule is a row in a small table below: a fact adds points to a reason, the 
 scales them, and each reason passes a share of its points on to its remedy steps
 (a step keeps the best share it gets, plus a small bonus for the topic).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -116,9 +117,21 @@ TOPIC_STEP_FACTOR: dict[str, dict[str, float]] = {
 }
 # Tie-break order of steps.
 STEP_ORDER: tuple[str, ...] = (
-    "repay_on_time", "secure_account", "reduce_debt", "check_credit_report", "update_profile",
-    "keep_active", "wait_and_retry", "appeal_support", "check_account_status", "smaller_amount",
-    "spend_rationally", "diversify_usage", "join_activities", "alternatives", "cash_reserve",
+    "repay_on_time",
+    "secure_account",
+    "reduce_debt",
+    "check_credit_report",
+    "update_profile",
+    "keep_active",
+    "wait_and_retry",
+    "appeal_support",
+    "check_account_status",
+    "smaller_amount",
+    "spend_rationally",
+    "diversify_usage",
+    "join_activities",
+    "alternatives",
+    "cash_reserve",
 )
 
 MAX_REASONS = 4

@@ -8,13 +8,13 @@ JiebaTokenizer makes, which no featurizer here reads (the intent classifier work
 characters, pinyin and a sentence embedding of the text). Patterns live in
 `advisor.fact_patterns`.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
 
 from advisor import fact_patterns as fp

@@ -1,5 +1,6 @@
 """Whether the user found an advice helpful: from the 👍 / 👎 buttons' ``helpful`` entity, or,
 typed, from the message itself."""
+
 from __future__ import annotations
 
 from typing import Optional

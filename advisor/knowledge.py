@@ -1,8 +1,8 @@
 """Cached, validated loaders for the YAML files in knowledge/."""
+
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -120,23 +120,35 @@ def load_diagnosis_config() -> dict[str, Any]:
     order = data.get("order")
     _check(isinstance(order, dict), "diagnosis.yml", "'order' mapping is required")
     recent = data.get(RECENT_EVENTS)
-    _check(isinstance(recent, dict) and _is_text(recent.get("text")) and _is_text(recent.get("reask")),
-           f"diagnosis.yml:{RECENT_EVENTS}", "text and reask are required")
+    _check(
+        isinstance(recent, dict) and _is_text(recent.get("text")) and _is_text(recent.get("reask")),
+        f"diagnosis.yml:{RECENT_EVENTS}",
+        "text and reask are required",
+    )
     options = recent.get("options")
     _check(isinstance(options, list) and options, f"diagnosis.yml:{RECENT_EVENTS}", "options are required")
     for option in options:
-        _check(isinstance(option, dict) and option.get("slot") in ALL_BOOL_SLOTS and _is_text(option.get("title")),
-               f"diagnosis.yml:{RECENT_EVENTS}.options", "each option needs a yes/no fact slot and a title")
+        _check(
+            isinstance(option, dict) and option.get("slot") in ALL_BOOL_SLOTS and _is_text(option.get("title")),
+            f"diagnosis.yml:{RECENT_EVENTS}.options",
+            "each option needs a yes/no fact slot and a title",
+        )
     for key in ("none", "unknown"):
         _check_button(recent.get(key), f"diagnosis.yml:{RECENT_EVENTS}.{key}")
     option_slots = {option["slot"] for option in options}
     for topic in TOPICS:
         questions = order.get(topic)
         where = f"diagnosis.yml:order.{topic}"
-        _check(isinstance(questions, list) and questions and questions[0] == "has_overdue", where,
-               "a list starting with has_overdue is required")
-        _check(len(set(questions)) == len(questions) and set(questions) <= set(QUESTIONS), where,
-               f"each question once, from {', '.join(QUESTIONS)}")
+        _check(
+            isinstance(questions, list) and questions and questions[0] == "has_overdue",
+            where,
+            "a list starting with has_overdue is required",
+        )
+        _check(
+            len(set(questions)) == len(questions) and set(questions) <= set(QUESTIONS),
+            where,
+            f"each question once, from {', '.join(QUESTIONS)}",
+        )
         if topic != "increase_limit":  # raising a limit is not explained by a cause
             covered = set(questions) | (option_slots if RECENT_EVENTS in questions else set())
             _check(set(SLOTS) <= covered, where, f"must cover every contract fact: {sorted(set(SLOTS) - covered)}")
@@ -160,8 +172,11 @@ def load_diagnosis_config() -> dict[str, Any]:
     for slot in FACT_SLOTS:
         entry = understood.get(slot)
         keys = ("true", "false") if slot in ALL_BOOL_SLOTS else ("value",)
-        _check(isinstance(entry, dict) and all(_is_text(entry.get(k)) for k in keys),
-               f"diagnosis.yml:understood.{slot}", f"texts for {', '.join(keys)} are required")
+        _check(
+            isinstance(entry, dict) and all(_is_text(entry.get(k)) for k in keys),
+            f"diagnosis.yml:understood.{slot}",
+            f"texts for {', '.join(keys)} are required",
+        )
     for slot, rule in (data.get("invalid") or {}).items():
         where = f"diagnosis.yml:invalid.{slot}"
         _check(isinstance(rule, dict) and _is_text(rule.get("text")), where, "text is required")
@@ -190,8 +205,11 @@ def load_conversation_texts() -> dict[str, dict[str, Any]]:
     for key in CONVERSATION_TEXTS:
         _check_message(data.get(key), f"conversation.yml:{key}")
     feedback_buttons = data.get("feedback_buttons")
-    _check(isinstance(feedback_buttons, list) and len(feedback_buttons) == 2, "conversation.yml:feedback_buttons",
-           "two buttons (helpful, unhelpful) are required")
+    _check(
+        isinstance(feedback_buttons, list) and len(feedback_buttons) == 2,
+        "conversation.yml:feedback_buttons",
+        "two buttons (helpful, unhelpful) are required",
+    )
     for button in feedback_buttons:
         _check_button(button, "conversation.yml:feedback_buttons")
     return data

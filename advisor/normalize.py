@@ -5,6 +5,7 @@ t2s), full-width letters/digits/symbols → half-width, control and invisible
 format characters removed, whitespace collapsed, domain typos repaired
 (see `typos.yml`).
 """
+
 from __future__ import annotations
 
 import re

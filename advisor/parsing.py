@@ -18,6 +18,7 @@ Choices worth knowing:
 * Only the first `MAX_PARSE_CHARS` characters are read: answers are short, and
   this bounds the regex work on pasted walls of text.
 """
+
 from __future__ import annotations
 
 import re
@@ -187,7 +188,9 @@ _PERCENT_SIGN = re.compile(rf"(?P<neg>-|负)?(?P<num>{_NUM})\s*%")
 _PERCENT_WORD = re.compile(rf"(?P<neg>负)?百分之(?P<num>{_NUM})")
 _FRACTION = re.compile(rf"(?P<den>{_NUM})分之(?P<num>{_NUM})")
 _SLASH_FRACTION = re.compile(r"(?<![\d/])(?P<num>\d+)\s*/\s*(?P<den>\d+)(?![\d/])")
-_TENTHS = re.compile(rf"(?P<num>\d+|[{_CN_NUM}]+)成(?P<extra>[一二三四五六七八九]|\d)?(?!功|本|为|绩|熟|交|立|年|长|员)")
+_TENTHS = re.compile(
+    rf"(?P<num>\d+|[{_CN_NUM}]+)成(?P<extra>[一二三四五六七八九]|\d)?(?!功|本|为|绩|熟|交|立|年|长|员)"
+)
 _DEBT_RATIO_NUMBER = re.compile(
     rf"负债率\s*(?:是|有|在|大概|大约|差不多|约|快|接近|超过|达到|了)*\s*(?P<num>{_NUM})(?!\s*[万千wWkK元块天月年])"
 )
@@ -206,9 +209,7 @@ _HALF_WORDS: tuple[tuple[str, float], ...] = (
     ("对半", 50.0),
     ("一半", 50.0),
 )
-_HALF = re.compile(
-    "(?P<word>" + "|".join(w for w, _ in _HALF_WORDS) + ")(?!年|个|天|月|夜|辈子|生|小时|晚)"
-)
+_HALF = re.compile("(?P<word>" + "|".join(w for w, _ in _HALF_WORDS) + ")(?!年|个|天|月|夜|辈子|生|小时|晚)")
 
 _INCOME_WORDS = "月收入|收入|工资|月薪|薪水|薪资|到手|挣|赚"
 # Total debt (负债20万) is not a monthly repayment, so 负债/欠款 are not listed;
@@ -350,7 +351,9 @@ _UNKNOWN = re.compile(
     "说不好|不好说|说不准|没印象|搞不清|不了解|不懂"
 )
 _QUESTION = re.compile(r"[?？吗]|有没有|是不是|对不对|会不会|能不能")
-_FILLER = "(?:嗯+|额|呃|啊|哦|噢|唔|em+|那个|这个|其实|我|我们|我也|应该|好像|可能|似乎|大概|确实|当然|肯定|也|都|真的|本人)*"
+_FILLER = (
+    "(?:嗯+|额|呃|啊|哦|噢|唔|em+|那个|这个|其实|我|我们|我也|应该|好像|可能|似乎|大概|确实|当然|肯定|也|都|真的|本人)*"
+)
 _DOUBLE_NEGATIVE = re.compile(f"^{_FILLER}(?:不是没有|并不是没有|不是没)")
 _YES_IDIOMS = re.compile(f"^{_FILLER}(?:没错|没问题|不错)")
 _NO_WORDS = re.compile(
@@ -363,7 +366,7 @@ _CLAUSE_END = re.compile(r"[，,。.!！;；\s]")
 
 
 def parse_answer(text: str) -> Optional[str]:
-    """"yes", "no" or "unknown" for a short answer; None when it is none of these."""
+    """ "yes", "no" or "unknown" for a short answer; None when it is none of these."""
     prepared = _normalized(text)
     if not prepared:
         return None
@@ -410,7 +413,9 @@ def parse_since(text: str) -> Optional[float]:
 
 _CHOICE_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # A reply made only of option numbers: 「2」「1 3」「1和3」「选2、4」「第二个」「第一项和第三项」.
-_CHOICE_REPLY = re.compile(r"^(?:我?选|是)?(?:(?:第?[1-9一二两三四五六七八九](?:个|项|条|种)?)(?:[\s,，、和与跟及还有;；/]+|$))+$")
+_CHOICE_REPLY = re.compile(
+    r"^(?:我?选|是)?(?:(?:第?[1-9一二两三四五六七八九](?:个|项|条|种)?)(?:[\s,，、和与跟及还有;；/]+|$))+$"
+)
 _CHOICE_ITEM = re.compile(r"第?([1-9一二两三四五六七八九])(?:个|项|条|种)?")
 
 

@@ -6,6 +6,7 @@ decisive overdue, or when every question of the topic is covered. The rarer caus
 multiple-choice question (`recent_events`), which is only asked while one of its options is
 still open; nothing already known or already answered is asked again.
 """
+
 from __future__ import annotations
 
 from typing import Any, Collection, Mapping
@@ -18,7 +19,8 @@ from advisor.knowledge import load_diagnosis_config
 def open_options(facts: Mapping[str, object], unknown: Collection[str]) -> list[dict[str, Any]]:
     """The options of the multiple-choice question whose fact is not known yet, in their order."""
     return [
-        option for option in load_diagnosis_config()[RECENT_EVENTS]["options"]
+        option
+        for option in load_diagnosis_config()[RECENT_EVENTS]["options"]
         if facts.get(option["slot"]) is None and option["slot"] not in unknown
     ]
 

@@ -1,4 +1,5 @@
 """Readable Chinese text and follow-up buttons for an advice reply."""
+
 from __future__ import annotations
 
 from typing import Mapping

@@ -11,6 +11,7 @@ is a request to close it, which the contract puts out of scope (Alipay's own set
 Cross-validation on the training data showed the classifiers reading such requests as limit
 questions, so that line is drawn by rule too: `asks_to_stop_own_jiebei`.
 """
+
 from __future__ import annotations
 
 import re

@@ -27,6 +27,7 @@ is masked whole. Sender ids that carry PII are replaced by a stable pseudonym
 Button payloads (texts starting with ``/``) are left as they are by
 :func:`check_input`, but still masked: anyone can type ``/inform{"phone": ...}``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,12 @@ from dataclasses import dataclass
 from typing import Callable, FrozenSet, List, Literal, Optional, Tuple
 
 PHONE, LANDLINE, QQ, ID_CARD, BANK_CARD, EMAIL = (
-    "phone", "landline", "qq", "id_card", "bank_card", "email",
+    "phone",
+    "landline",
+    "qq",
+    "id_card",
+    "bank_card",
+    "email",
 )
 PLACEHOLDERS = {
     PHONE: "〔手机号〕",
@@ -52,7 +58,14 @@ PLACEHOLDERS = {
 
 # Keys of the texts in knowledge/guard.yml.
 EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID, BODY_TOO_LARGE = (
-    "empty", "no_text", "too_long", "pii_notice", "rate_limited", "busy", "session_invalid", "body_too_large",
+    "empty",
+    "no_text",
+    "too_long",
+    "pii_notice",
+    "rate_limited",
+    "busy",
+    "session_invalid",
+    "body_too_large",
 )
 TEXT_KEYS = (EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_INVALID, BODY_TOO_LARGE)
 
@@ -76,7 +89,9 @@ MAX_SENDER_CHARS = 128
 
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
-_FOLD.update({ord(c): ord(d) for c, d in zip("零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899")})
+_FOLD.update(
+    {ord(c): ord(d) for c, d in zip("零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899")}
+)
 _FOLD.update({ord("。"): ord("."), ord("｡"): ord(".")})
 
 
@@ -124,9 +139,9 @@ def _number_kind(groups: Tuple[str, ...], context: str) -> Optional[str]:
     if len(digits) in (15, 18) and digits[0] in "12345678" and digits[:-1].isdigit():
         if len(digits) == 15 and not digits.isdigit():
             return None
-        if single or (lengths in _ID_GROUPINGS and _DATE.match(
-            ("19" + digits[6:12]) if len(digits) == 15 else digits[6:14]
-        )):
+        if single or (
+            lengths in _ID_GROUPINGS and _DATE.match(("19" + digits[6:12]) if len(digits) == 15 else digits[6:14])
+        ):
             return ID_CARD
     if not digits.isdigit():
         return None
@@ -138,14 +153,12 @@ def _number_kind(groups: Tuple[str, ...], context: str) -> Optional[str]:
         return BANK_CARD
     rest, rest_lengths = digits, lengths
     if not single and groups[0] in ("86", "0086"):
-        rest, rest_lengths = digits[len(groups[0]):], lengths[1:]
+        rest, rest_lengths = digits[len(groups[0]) :], lengths[1:]
     elif single and len(digits) in (13, 15) and digits.startswith(("86", "0086")):
-        rest = digits[len(digits) - 11:]
+        rest = digits[len(digits) - 11 :]
     if re.fullmatch(r"1[3-9][0-9]{9}", rest) and (len(rest_lengths) == 1 or _all_at_least_3(rest_lengths)):
         return PHONE
-    if re.fullmatch(r"0[1-9][0-9]{8,10}", digits) and (single or (
-        _all_at_least_3(lengths) and lengths[0] in (3, 4)
-    )):
+    if re.fullmatch(r"0[1-9][0-9]{8,10}", digits) and (single or (_all_at_least_3(lengths) and lengths[0] in (3, 4))):
         return LANDLINE
     if _QQ_BEFORE.search(context) and 5 <= len(digits) <= 11 and digits[0] != "0":
         return QQ
@@ -192,7 +205,7 @@ def mask_pii(text: str) -> Tuple[str, set[str]]:
             for last in range(min(len(run), first + 5), first, -1):
                 start, end = run[first][0], run[last - 1][1]
                 groups = tuple(folded[a:b] for a, b in run[first:last])
-                kind = _number_kind(groups, folded[max(0, start - 12):start])
+                kind = _number_kind(groups, folded[max(0, start - 12) : start])
                 if kind is not None:
                     if start > 0 and folded[start - 1] in "+(（":
                         start -= 1
@@ -220,8 +233,7 @@ Kind = Literal["ok", "empty", "no_text", "too_long"]
 # Control characters (tab and newline are handled first), lone surrogates (they break
 # UTF-8 encoding in the tracker store and logs), zero-width and bidi-override characters.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200c\u200e\u200f\u202a-\u202e" "\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]"
 )
 
 
@@ -468,12 +480,15 @@ class GuardLimits:
     max_senders: int = MAX_SENDERS
 
 
+DEFAULT_LIMITS = GuardLimits()
+
+
 class Guard:
     """One channel's guard: its limits and per-sender state."""
 
     def __init__(
         self,
-        limits: GuardLimits = GuardLimits(),
+        limits: GuardLimits = DEFAULT_LIMITS,
         clock: Callable[[], float] = time.monotonic,
         payload_intents: Optional[FrozenSet[str]] = None,
     ) -> None:

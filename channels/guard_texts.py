@@ -1,9 +1,9 @@
 """Cached loaders for what the guard reads from files: its replies (``knowledge/guard.yml``)
 and the intents a button payload may name (``domain.yml``)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import FrozenSet, Mapping
 

@@ -1,5 +1,6 @@
 """One guarded turn, shared by the REST and socket.io channels: the guard's direct reply, or
 its notices, the bot's answer, and 「系统繁忙」 if the bot said nothing at all."""
+
 from __future__ import annotations
 
 import asyncio

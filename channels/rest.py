@@ -7,7 +7,8 @@ with ``?stream=true``) as ``rasa.core.channels.rest.RestInput``. In addition:
 - the message is guarded before a ``UserMessage`` exists: PII masked, length capped,
   empty / emoji-only messages and floods answered directly without the bot, notices
   (PII masked, message cut) sent before the bot's reply;
-- a body over ``max_body_bytes`` gets 413 with a polite text in the channel's format, malformed JSON or fields of the wrong type 400,
+- a body over ``max_body_bytes`` gets 413 with a polite text in the channel's format, malformed JSON
+  or fields of the wrong type 400,
   both with a JSON error and without a traceback;
 - a message the bot does not answer at all gets the "busy" text instead of silence;
 - message texts are never logged;
@@ -18,6 +19,7 @@ Enable it in ``credentials.yml`` instead of ``rest:``::
 
     channels.rest.GuardedRestInput:
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,15 +28,14 @@ import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
-from sanic import Blueprint, response
-from sanic.exceptions import PayloadTooLarge
-from sanic.request import Request
-from sanic.response import HTTPResponse, ResponseStream
-
 import rasa.utils.endpoints
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
 from rasa.shared.constants import DEFAULT_SENDER_ID
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
 
 from channels.guard import BODY_TOO_LARGE, Guard, GuardDecision, clean_metadata, safe_sender, valid_sender
 from channels.guard_texts import guard_text, load_payload_intents
@@ -69,9 +70,7 @@ class GuardedRestInput(RestInput):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         module = inspect.getmodule(self)
-        rest_webhook = Blueprint(
-            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
-        )
+        rest_webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
         cap_request_size(rest_webhook)
 
         @rest_webhook.exception(PayloadTooLarge)
@@ -157,8 +156,12 @@ class GuardedRestInput(RestInput):
             async def converse() -> None:
                 try:
                     await self._converse(
-                        on_new_message, decision, _QueueCollector(queue), sender,
-                        input_channel, metadata,
+                        on_new_message,
+                        decision,
+                        _QueueCollector(queue),
+                        sender,
+                        input_channel,
+                        metadata,
                     )
                 finally:
                     # RestInput's stream waits forever when the bot raises; this one ends.
@@ -196,6 +199,4 @@ def too_large() -> HTTPResponse:
 
 
 def _error(status: int, reason: str, message: str) -> HTTPResponse:
-    return response.json(
-        {"status": "failure", "reason": reason, "message": message, "code": status}, status=status
-    )
+    return response.json({"status": "failure", "reason": reason, "message": message, "code": status}, status=status)

@@ -1,4 +1,5 @@
 """Server-wide request limits, set from a channel's blueprint."""
+
 from __future__ import annotations
 
 from typing import Any

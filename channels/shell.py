@@ -7,6 +7,7 @@ for any channel named ``cmdline`` (rasa/core/run.py), and the console posts to
 ``/webhooks/rest/webhook``, which this channel serves through
 :class:`channels.rest.GuardedRestInput`.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Text

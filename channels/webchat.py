@@ -33,6 +33,7 @@ in ``credentials.yml`` with the same keys as ``socketio``::
 The channel keeps the name ``socketio`` (webhook ``/webhooks/socketio/``, the widget
 connects to ``/socket.io``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -47,11 +48,10 @@ import uuid
 from collections import Counter
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Text
 
-from sanic import Blueprint
-
 import rasa.core.channels.channel
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
 
 from channels.guard import SESSION_INVALID, Guard, clean_metadata, safe_sender, valid_sender
 from channels.guard_texts import guard_text, load_payload_intents
@@ -163,8 +163,10 @@ class WebchatInput(SocketIOInput):
         self.guard = guard or Guard(payload_intents=load_payload_intents())
         self.signer = signer or SessionSigner.from_environment()
         configured = os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "")
-        self.origins = origins if origins is not None else frozenset(
-            origin.strip().rstrip("/") for origin in configured.split(",") if origin.strip()
+        self.origins = (
+            origins
+            if origins is not None
+            else frozenset(origin.strip().rstrip("/") for origin in configured.split(",") if origin.strip())
         )
         self.max_connections_per_address = max_connections_per_address or int(
             os.environ.get("WEBCHAT_MAX_CONNECTIONS_PER_ADDRESS") or MAX_CONNECTIONS_PER_ADDRESS

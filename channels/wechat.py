@@ -48,6 +48,7 @@ from typing import (
     TypeVar,
 )
 
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -59,14 +60,12 @@ from wechatpy.parser import parse_message
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
 from channels.guard import BODY_TOO_LARGE, BUSY, Guard
 from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
-from channels.wechat_replay import WINDOW_S, InMemoryNonces, NonceMemory, RedisNonces, check_request
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
 from channels.wechat_format import match_button, render_reply
+from channels.wechat_replay import WINDOW_S, InMemoryNonces, NonceMemory, RedisNonces, check_request
 from channels.wechat_shared import SharedState, shared_state_from_environment, wait_for_published
 
 logger = logging.getLogger(__name__)
@@ -180,9 +179,7 @@ class WeChatInput(InputChannel):
         # The event loop keeps only weak references to tasks; these must not vanish mid-way.
         self._background: Set["asyncio.Task[Any]"] = set()
         if not self.config.token:
-            logger.warning(
-                "WeChat channel has no token (set WECHAT_TOKEN): every request will get 403."
-            )
+            logger.warning("WeChat channel has no token (set WECHAT_TOKEN): every request will get 403.")
 
     @staticmethod
     def _make_crypto(config: WeChatConfig) -> Optional[WeChatCrypto]:
@@ -215,7 +212,11 @@ class WeChatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             oversized = len(request.body or b"") > self.config.max_body_bytes
             if not self._is_signed(request):
-                return response.text("payload too large", status=413) if oversized else response.text("forbidden", status=403)
+                return (
+                    response.text("payload too large", status=413)
+                    if oversized
+                    else response.text("forbidden", status=403)
+                )
             if self._crypto is not None and not self._is_encrypted(request):
                 logger.warning("WeChat request rejected: plaintext, but safe mode is configured.")
                 return response.text("forbidden", status=403)
@@ -276,8 +277,11 @@ class WeChatInput(InputChannel):
         args = request.args
         try:
             verdict = await check_request(
-                args.get("timestamp", ""), args.get("nonce", ""), request.body or b"",
-                self._nonces, self.config.replay_window_s,
+                args.get("timestamp", ""),
+                args.get("nonce", ""),
+                request.body or b"",
+                self._nonces,
+                self.config.replay_window_s,
             )
         except Exception as error:  # the shared nonce store is down: refuse rather than risk a replay
             logger.error("WeChat request refused: nonce store unavailable (%s).", type(error).__name__)
@@ -297,9 +301,7 @@ class WeChatInput(InputChannel):
             return body
         if self._crypto is None:
             # Compatible mode also carries the plaintext fields; pure safe mode fails to parse.
-            logger.warning(
-                "Encrypted WeChat request, but safe mode needs WECHAT_AES_KEY and WECHAT_APPID."
-            )
+            logger.warning("Encrypted WeChat request, but safe mode needs WECHAT_AES_KEY and WECHAT_APPID.")
             return body
         args = request.args
         return self._crypto.decrypt_message(
@@ -309,17 +311,13 @@ class WeChatInput(InputChannel):
             args.get("nonce", ""),
         )
 
-    def _respond(
-        self, request: Request, message: BaseMessage, reply: Optional[str]
-    ) -> HTTPResponse:
+    def _respond(self, request: Request, message: BaseMessage, reply: Optional[str]) -> HTTPResponse:
         if not reply:
             return response.text(SUCCESS)
         # "]]>" would end the CDATA section the reply text is wrapped in.
         xml = TextReply(message=message, content=reply.replace("]]>", "]] >")).render()
         if self._crypto is not None and self._is_encrypted(request):
-            xml = self._crypto.encrypt_message(
-                xml, request.args.get("nonce", ""), request.args.get("timestamp")
-            )
+            xml = self._crypto.encrypt_message(xml, request.args.get("nonce", ""), request.args.get("timestamp"))
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
     async def _answer(
@@ -408,9 +406,7 @@ class WeChatInput(InputChannel):
         except Exception as error:  # the shared store is down; the reply is lost, say so
             logger.error("A WeChat reply could not be shared or delivered (%s).", type(error).__name__)
 
-    async def _ask_bot(
-        self, message: BaseMessage, text: str, on_new_message: OnNewMessage, from_user: bool
-    ) -> str:
+    async def _ask_bot(self, message: BaseMessage, text: str, on_new_message: OnNewMessage, from_user: bool) -> str:
         """The reply text; for a user's text (``from_user``) guarded and numbers mapped.
 
         Runs once per message (not per WeChat retry), so a retry costs no rate-limit token
@@ -441,9 +437,7 @@ class WeChatInput(InputChannel):
 
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(
-                UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata)
-            )
+            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata))
         except Exception as error:
             logger.error("Bot failed on a WeChat message (%s).", type(error).__name__)
             logger.debug("Bot failure details.", exc_info=True)

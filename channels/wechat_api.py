@@ -34,7 +34,8 @@ class CustomerServiceClient:
     """Sends text messages to a user through ``/cgi-bin/message/custom/send``.
 
     The access token is cached (in ``tokens``: this process's, or the replicas' shared one)
-    until shortly before it expires and refreshed when WeChat reports it invalid. Failures are logged (never the message content) and
+    until shortly before it expires and refreshed when WeChat reports it invalid. Failures are logged
+    (never the message content) and
     reported as ``False`` instead of raised.
     """
 
@@ -67,9 +68,7 @@ class CustomerServiceClient:
             except WeChatAPIError as error:
                 if error.errcode not in TOKEN_ERRCODES:
                     raise
-                logger.info(
-                    "WeChat rejected the access token (errcode %s); refreshing.", error.errcode
-                )
+                logger.info("WeChat rejected the access token (errcode %s); refreshing.", error.errcode)
                 await self._post_message(await self._access_token(stale=token), payload)
             return True
         except WeChatAPIError as error:

@@ -29,15 +29,10 @@ class RenderedReply:
 
 def render_buttons(buttons: Sequence[Mapping[str, Any]], start: int = 1) -> str:
     """Renders buttons as numbered options, one "回复 1：标题" line each."""
-    return "\n".join(
-        f"回复 {number}：{_button_title(button)}"
-        for number, button in enumerate(buttons, start)
-    )
+    return "\n".join(f"回复 {number}：{_button_title(button)}" for number, button in enumerate(buttons, start))
 
 
-def render_reply(
-    messages: Sequence[Mapping[str, Any]], limit_bytes: int = TEXT_LIMIT_BYTES
-) -> RenderedReply:
+def render_reply(messages: Sequence[Mapping[str, Any]], limit_bytes: int = TEXT_LIMIT_BYTES) -> RenderedReply:
     """Joins the bot's messages into one reply, numbering buttons across messages.
 
     Custom payloads (e.g. ``{"advice": {...}}``) are skipped: the bot always sends
@@ -48,17 +43,13 @@ def render_reply(
     options: List[str] = []
     offered: List[Button] = []
     for message in messages:
-        lines = [
-            str(message[key]).strip()
-            for key in ("text", "image", "attachment")
-            if message.get(key)
-        ]
+        lines = [str(message[key]).strip() for key in ("text", "image", "attachment") if message.get(key)]
         texts.extend(lines)
         buttons = [dict(b) for b in message.get("buttons") or [] if isinstance(b, Mapping)]
         if buttons:
             start = len(offered) + 1
             listed = _already_numbered(lines, buttons, start)
-            rest = buttons[len(listed):]
+            rest = buttons[len(listed) :]
             if rest:
                 options.append(render_buttons(rest, start=start + len(listed)))
                 lines.append(options[-1])
@@ -93,9 +84,7 @@ def _already_numbered(lines: List[str], buttons: List[Button], start: int) -> Li
     return listed
 
 
-def truncate_text(
-    text: str, limit_bytes: int = TEXT_LIMIT_BYTES, notice: str = TRUNCATION_NOTICE
-) -> str:
+def truncate_text(text: str, limit_bytes: int = TEXT_LIMIT_BYTES, notice: str = TRUNCATION_NOTICE) -> str:
     """Shortens ``text`` to at most ``limit_bytes`` UTF-8 bytes, ending with ``notice``."""
     if _utf8_len(text) <= limit_bytes:
         return text
@@ -110,9 +99,7 @@ def truncate_text(
     return cut.rstrip() + notice
 
 
-def match_button(
-    text: Optional[str], buttons: Optional[Sequence[Mapping[str, Any]]]
-) -> Optional[str]:
+def match_button(text: Optional[str], buttons: Optional[Sequence[Mapping[str, Any]]]) -> Optional[str]:
     """Maps a numeric answer ("1", "１", " 2 ") to the payload of the offered button, and
     「0」 to starting over."""
     if not text:

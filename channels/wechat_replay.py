@@ -15,6 +15,7 @@ One process remembers nonces in memory; replicas share them through Redis (the l
 store's: ``REDIS_HOST``, ``REDIS_PORT``, ``REDIS_PASSWORD``), so a replay sent to another
 replica is recognised too.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -14,6 +14,7 @@ another replica may have sent. With ``REDIS_HOST`` set (the lock store's Redis: 
 
 Without Redis, one process keeps all of it in memory (``LocalState``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,8 +56,7 @@ class SharedState(Protocol):
     async def publish(self, key: str, reply: str, ttl_s: float) -> None:
         """The turn's reply, for retries that reach another replica."""
 
-    async def published(self, key: str) -> Optional[str]:
-        ...
+    async def published(self, key: str) -> Optional[str]: ...
 
     async def take_delivery(self, key: str, ttl_s: float) -> bool:
         """True for the one caller that may send this message's reply through the API."""
@@ -64,17 +64,15 @@ class SharedState(Protocol):
     async def mark_deferred(self, key: str, ttl_s: float) -> None:
         """Some request was answered "success": the reply must go through the API."""
 
-    async def is_deferred(self, key: str) -> bool:
-        ...
+    async def is_deferred(self, key: str) -> bool: ...
 
-    async def save_options(self, openid: str, buttons: List[Button]) -> None:
-        ...
+    async def save_options(self, openid: str, buttons: List[Button]) -> None: ...
 
-    async def options(self, openid: str) -> Optional[List[Button]]:
-        ...
+    async def options(self, openid: str) -> Optional[List[Button]]: ...
 
-    async def access_token(self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]],
-                           stale: Optional[str] = None) -> str:
+    async def access_token(
+        self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]], stale: Optional[str] = None
+    ) -> str:
         """The account's token: the shared one unless it is `stale`, else `fetch()`ed
         (token, lifetime in seconds) by one caller and stored for the others."""
 
@@ -139,8 +137,9 @@ class LocalState:
     async def options(self, openid: str) -> Optional[List[Button]]:
         return self._options.get(openid) or None
 
-    async def access_token(self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]],
-                           stale: Optional[str] = None) -> str:
+    async def access_token(
+        self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]], stale: Optional[str] = None
+    ) -> str:
         if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
@@ -194,8 +193,9 @@ class RedisState:
         value = await self._get("options:" + openid)
         return json.loads(value) if value else None
 
-    async def access_token(self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]],
-                           stale: Optional[str] = None) -> str:
+    async def access_token(
+        self, appid: str, fetch: Callable[[], Awaitable[Tuple[str, float]]], stale: Optional[str] = None
+    ) -> str:
         name = "token:" + appid
         deadline = time.monotonic() + TOKEN_LOCK_S
         while True:

@@ -11,6 +11,7 @@ own 5 s limit in actions/safety.py) bounds it; the channel then answers 「系�
 
 Installed by runtime/rasa_patches.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,4 +49,3 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
 
 def action_call_timeout() -> float:
     return float(os.environ.get("ACTION_CALL_TIMEOUT", "10"))
-

@@ -4,6 +4,7 @@ DIET sees character n-grams of Chinese training data; an English sentence shares
 of them, so its prediction is arbitrary. A rule is more honest: no Han characters (or any
 kana / hangul) means the user is not writing Chinese, and the bot says it speaks Chinese.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,24 @@ _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{3,}")
 # Latin words Chinese users mix into Chinese chat (hello, bye, thx, ok); alone they are not
 # "another language", and the training data teaches DIET what they mean.
-_ALLOWED_LATIN = frozenset({
-    "ok", "okay", "yes", "no", "emm", "hmm", "hi", "hello", "hey", "bye", "byebye", "thx", "thanks", "thank",
-})
+_ALLOWED_LATIN = frozenset(
+    {
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "emm",
+        "hmm",
+        "hi",
+        "hello",
+        "hey",
+        "bye",
+        "byebye",
+        "thx",
+        "thanks",
+        "thank",
+    }
+)
 
 
 def is_non_chinese(text: str) -> bool:

@@ -16,11 +16,14 @@ weighted by their size, so the few examples of a rare intent are not outvoted. E
 and C, was chosen by cross-validation on the training data grouped by source (not on the test
 sets).
 """
+
 from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
+from pypinyin import lazy_pinyin
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -29,25 +32,24 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-import numpy as np
-from pypinyin import lazy_pinyin
-
 from components.text_normalizer import normalized_text
 
 logger = logging.getLogger(__name__)
 
 # What a fitted TF-IDF + logistic-regression pipeline is made of; loading refuses anything else.
-_TRUSTED_TYPES = frozenset({
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "numpy.float64",
-    "numpy.int64",
-    "builtins.int",
-    "scipy.sparse._csr.csr_matrix",
-    "sklearn.pipeline.FeatureUnion",
-    "components.ngram_intent_classifier.pinyin_text",
-})
+_TRUSTED_TYPES = frozenset(
+    {
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "numpy.float64",
+        "numpy.int64",
+        "builtins.int",
+        "scipy.sparse._csr.csr_matrix",
+        "sklearn.pipeline.FeatureUnion",
+        "components.ngram_intent_classifier.pinyin_text",
+    }
+)
 
 
 def pinyin_text(text: str) -> str:
@@ -60,12 +62,18 @@ def build_features() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    return FeatureUnion([
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
-        # token_pattern keeps one-letter syllables (额 → "e"); the default would drop them
-        ("pinyin", TfidfVectorizer(preprocessor=pinyin_text, token_pattern=r"[a-z0-9]+", ngram_range=(1, 2),
-                                   sublinear_tf=True)),
-    ])
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
+            # token_pattern keeps one-letter syllables (额 → "e"); the default would drop them
+            (
+                "pinyin",
+                TfidfVectorizer(
+                    preprocessor=pinyin_text, token_pattern=r"[a-z0-9]+", ngram_range=(1, 2), sublinear_tf=True
+                ),
+            ),
+        ]
+    )
 
 
 def build_classifier(c: float, seed: int) -> Any:
@@ -99,16 +107,26 @@ class NgramIntentClassifier(GraphComponent):
             "embedding_weight": 2.0,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> NgramIntentClassifier:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NgramIntentClassifier:
         return cls(config, model_storage, resource)
 
     def _embeddings(self, messages: List[Message], dimension: Optional[int]) -> Optional[np.ndarray]:
@@ -134,8 +152,10 @@ class NgramIntentClassifier(GraphComponent):
         features = build_features().fit(texts)
         embeddings = self._embeddings(examples, None)
         classifier = build_classifier(self._config["C"], self._config["random_seed"])
-        classifier.fit(feature_matrix(features, texts, embeddings, self._config["embedding_weight"]),
-                       [m.get(INTENT) for m in examples])
+        classifier.fit(
+            feature_matrix(features, texts, embeddings, self._config["embedding_weight"]),
+            [m.get(INTENT) for m in examples],
+        )
         self._model = {
             "features": features,
             "classifier": classifier,
@@ -151,8 +171,14 @@ class NgramIntentClassifier(GraphComponent):
             sio.dump(self._model, directory / "ngram_intent.skops")
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> NgramIntentClassifier:
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> NgramIntentClassifier:
         import skops.io as sio
 
         # A model this project trained always loads; anything else is a bug to see, not to hide.
@@ -175,7 +201,8 @@ class NgramIntentClassifier(GraphComponent):
         texts = [normalized_text(m) for m in todo]
         classifier = self._model["classifier"]
         probabilities = classifier.predict_proba(
-            feature_matrix(self._model["features"], texts, embeddings, self._config["embedding_weight"]))
+            feature_matrix(self._model["features"], texts, embeddings, self._config["embedding_weight"])
+        )
         intents = list(classifier.classes_)
         for message, row in zip(todo, probabilities):
             ranking = sorted(

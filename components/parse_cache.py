@@ -13,6 +13,7 @@ and calls that ask for every property (message id, metadata) are not cached.
 
 Installed when Rasa imports this package for the NLU components (see components/__init__.py).
 """
+
 from __future__ import annotations
 
 import copy
@@ -92,4 +93,3 @@ def parse_with_cache(
         result = _original(self, message, tracker, only_output_properties)
         cache.put(key, result)
     return result
-

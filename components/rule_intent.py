@@ -1,5 +1,6 @@
 """How a rule overrides the statistical classifiers' intent: the rule's intent goes first with
 confidence 1.0, and the classifiers' other guesses stay in the ranking behind it."""
+
 from __future__ import annotations
 
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY

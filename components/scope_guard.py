@@ -4,6 +4,7 @@ own Jiebei, become `out_of_scope`.
 Runs after the classifiers and the FallbackClassifier; the products are the `product` entities
 that SituationExtractor found. The rules themselves are in `advisor.scope`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text

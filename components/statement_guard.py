@@ -4,6 +4,7 @@ Runs after the classifiers, the FallbackClassifier and ScopeGuard; the facts are
 SituationExtractor found. An `inform` keeps its entities, so the facts fill their slots in the
 form and at the very start of a conversation alike.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -22,8 +23,13 @@ from components.rule_intent import set_rule_intent
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class StatementGuard(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> StatementGuard:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> StatementGuard:
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:

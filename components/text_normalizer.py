@@ -16,6 +16,7 @@ dictionary live elsewhere, so `fingerprint_addon` hashes them, and every trainin
 example is stamped with that hash: a dictionary edit then changes the input of
 JiebaTokenizer and everything after it, which Rasa would otherwise reuse from cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,9 +44,7 @@ from runtime.paths import ROOT
 STAMP = "text_normalizer_fingerprint"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TextNormalizer(GraphComponent):
     """Traditional → simplified, full-width → half-width, domain typo fixes."""
 

@@ -17,6 +17,7 @@ same run so the two compare):
 - one row with the NLU result cache on (all other figures have it off: every user here plays
   the same conversation, so nearly every parse would be a hit).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,12 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -55,7 +55,10 @@ def bench_training(root: Path = ROOT, out: Optional[Path] = None) -> float:
         started = time.monotonic()
         subprocess.run(
             [str(BIN / "rasa"), "train", "--force", "--out", str(target), "--fixed-model-name", "jiebei"],
-            cwd=root, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false"},
         )
         return time.monotonic() - started
@@ -63,10 +66,13 @@ def bench_training(root: Path = ROOT, out: Optional[Path] = None) -> float:
 
 def heldout_texts(root: Path = ROOT) -> List[str]:
     data = yaml.safe_load((root / "tests" / "nlu_heldout.yml").read_text(encoding="utf-8"))
-    return [line[2:].strip() for block in data["nlu"] for line in block["examples"].splitlines() if line.startswith("- ")]
+    return [
+        line[2:].strip() for block in data["nlu"] for line in block["examples"].splitlines() if line.startswith("- ")
+    ]
 
 
 # --- in one process: where the time of a turn goes -------------------------------------------
+
 
 def bench_parse(messages: List[str], model: Path = MODEL, per_node: Optional[Dict[str, float]] = None) -> List[float]:
     """Milliseconds of Agent.parse_message for each message, after one warm-up. With `per_node`,
@@ -90,7 +96,9 @@ def bench_parse(messages: List[str], model: Path = MODEL, per_node: Optional[Dic
         return asyncio.run(run())
     with timed_graph_nodes(spent):
         timings = asyncio.run(run())
-    per_node.update({name: total * 1000 / len(messages) for name, total in sorted(spent.items(), key=lambda kv: -kv[1])})
+    per_node.update(
+        {name: total * 1000 / len(messages) for name, total in sorted(spent.items(), key=lambda kv: -kv[1])}
+    )
     return timings
 
 
@@ -183,8 +191,12 @@ def turn_breakdown(model: Path, endpoints: Path, conversations: int) -> Dict[str
         action_ms = nodes.get("action server calls", 0.0)
         total_ms = total * 1000 / turns
         return {
-            "turns": turns, "total_ms": total_ms, "nlu_ms": nlu, "policies_ms": policies,
-            "action_ms": action_ms, "calls_per_turn": sum(calls.values()) / turns,
+            "turns": turns,
+            "total_ms": total_ms,
+            "nlu_ms": nlu,
+            "policies_ms": policies,
+            "action_ms": action_ms,
+            "calls_per_turn": sum(calls.values()) / turns,
             "calls": {name: count / conversations for name, count in calls.most_common()},
             "rest_ms": total_ms - sum(nlu.values()) - sum(policies.values()) - action_ms,
         }
@@ -204,9 +216,11 @@ def turn_breakdown(model: Path, endpoints: Path, conversations: int) -> Dict[str
 def _THIS_BENCH_IN(root: Path) -> str:
     """Python that loads this file as `bench` in a process whose code (components, actions,
     scripts) is `root`'s, which may be another commit's without these functions."""
-    return (f"import json, sys, importlib.util; sys.path.insert(0, {str(root)!r}); "
-            f"spec = importlib.util.spec_from_file_location('bench', {str(Path(__file__).resolve())!r}); "
-            f"bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench); ")
+    return (
+        f"import json, sys, importlib.util; sys.path.insert(0, {str(root)!r}); "
+        f"spec = importlib.util.spec_from_file_location('bench', {str(Path(__file__).resolve())!r}); "
+        f"bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench); "
+    )
 
 
 def breakdown_in(root: Path, model: Path, bot: Bot, conversations: int) -> Dict[str, Any]:
@@ -218,16 +232,31 @@ def breakdown_in(root: Path, model: Path, bot: Bot, conversations: int) -> Dict[
     text = (bot.workdir / "endpoints.yml").read_text(encoding="utf-8")
     endpoints.write_text(text.replace("tracker.db", "breakdown.db"), encoding="utf-8")
     out = bot.workdir / "breakdown.json"
-    code = (f"{_THIS_BENCH_IN(root)}"
-            f"json.dump(bench.turn_breakdown({str(model)!r}, {str(endpoints)!r}, {conversations}), open({str(out)!r}, 'w'))")
-    env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false", "NLU_CACHE_SIZE": "0",
-           "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    subprocess.run([str(BIN / "python"), "-c", code], cwd=root, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = (
+        f"{_THIS_BENCH_IN(root)}"
+        f"json.dump(bench.turn_breakdown({str(model)!r}, {str(endpoints)!r}, {conversations}), open({str(out)!r}, 'w'))"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "NLU_CACHE_SIZE": "0",
+        "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    subprocess.run(
+        [str(BIN / "python"), "-c", code],
+        cwd=root,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return json.loads(out.read_text())
 
 
 # --- over REST, against the real servers ------------------------------------------------------
+
 
 def process_tree(pid: int) -> List[int]:
     """`pid` and every process below it (Sanic's workers are children of `rasa run`)."""
@@ -299,8 +328,9 @@ async def concurrent(url: str, users: int, seconds: float) -> Dict[str, Any]:
             for message in DIAGNOSIS:
                 started = time.perf_counter()
                 try:
-                    async with session.post(f"{url}/webhooks/rest/webhook",
-                                            json={"sender": sender, "message": message}) as response:
+                    async with session.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+                    ) as response:
                         body = await response.text()
                         if response.status != 200:
                             failures["http"] += 1
@@ -317,9 +347,13 @@ async def concurrent(url: str, users: int, seconds: float) -> Dict[str, Any]:
         started = time.monotonic()
         await asyncio.gather(*(user(session) for _ in range(users)))
         elapsed = time.monotonic() - started
-    return {"turns": len(latencies), "turns_per_s": len(latencies) / elapsed,
-            "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * percentile(latencies, 0.95),
-            "failures": dict(failures)}
+    return {
+        "turns": len(latencies),
+        "turns_per_s": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * percentile(latencies, 0.95),
+        "failures": dict(failures),
+    }
 
 
 class redis_server:
@@ -330,11 +364,30 @@ class redis_server:
 
     def __enter__(self) -> int:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+            if (
+                subprocess.run(
+                    ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                == "PONG"
+            ):
                 return self.port
             time.sleep(0.1)  # polling the condition, with a deadline
         raise TimeoutError("redis-server did not answer")
@@ -344,8 +397,16 @@ class redis_server:
         self.process.wait(timeout=20)
 
 
-def measure_servers(root: Path, model: Path, workers: int, turns: int, users: Sequence[int], seconds: float,
-                    conversations: int, nlu_cache: bool = False) -> Dict[str, Any]:
+def measure_servers(
+    root: Path,
+    model: Path,
+    workers: int,
+    turns: int,
+    users: Sequence[int],
+    seconds: float,
+    conversations: int,
+    nlu_cache: bool = False,
+) -> Dict[str, Any]:
     """REST figures (and, with one worker and no cache, the in-process breakdown and the
     sequential latency) for `root`'s code. Every user plays the same conversation, so with the
     NLU cache (components/parse_cache.py) on nearly every parse would be a hit: the main
@@ -361,8 +422,9 @@ def measure_servers(root: Path, model: Path, workers: int, turns: int, users: Se
             # Rasa reads the lock store from endpoints.yml; the local bot's copy gets one appended.
             extra_env.update({"SANIC_WORKERS": str(workers), "BENCH_REDIS_PORT": str(port)})
         try:
-            with running_bot(workdir, model, extra_env=extra_env, root=root,
-                             endpoints_extra=_redis_lock_store(extra_env)) as bot:
+            with running_bot(
+                workdir, model, extra_env=extra_env, root=root, endpoints_extra=_redis_lock_store(extra_env)
+            ) as bot:
                 assert bot.pid and bot.action_pid
                 for _ in range(2):  # warm-up: two whole conversations
                     sequential(bot, len(DIAGNOSIS))
@@ -370,8 +432,11 @@ def measure_servers(root: Path, model: Path, workers: int, turns: int, users: Se
                 if workers == 1 and not nlu_cache:
                     result["breakdown"] = breakdown_in(root, model, bot, conversations)
                     timings = sequential(bot, turns)
-                    result["sequential"] = {"turns": turns, "p50_ms": percentile(timings, 0.5),
-                                            "p95_ms": percentile(timings, 0.95)}
+                    result["sequential"] = {
+                        "turns": turns,
+                        "p50_ms": percentile(timings, 0.5),
+                        "p95_ms": percentile(timings, 0.95),
+                    }
                 result["load"] = []
                 for count in users:
                     before = (cpu_seconds(bot.pid), cpu_seconds(bot.action_pid))
@@ -402,27 +467,41 @@ class worktree:
 
     def __enter__(self) -> Path:
         self.path = Path(tempfile.mkdtemp(prefix="jiebei-bench-"))
-        subprocess.run(["git", "worktree", "add", "--detach", str(self.path), self.ref], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(self.path), self.ref],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return self.path
 
     def __exit__(self, *exc: object) -> None:
-        subprocess.run(["git", "worktree", "remove", "--force", str(self.path)], cwd=ROOT, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(self.path)],
+            cwd=ROOT,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(self.path, ignore_errors=True)
 
 
 def describe(root: Path) -> str:
     head = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=root, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
     return head.strip()[:70] + (" (+ uncommitted changes)" if dirty else "")
 
 
 def report(label: str, parse: List[float], per_node: Dict[str, float], runs: List[Dict[str, Any]]) -> None:
     print(f"\n## {label}", flush=True)
-    print(f"NLU parse per message ({len(parse)} held-out messages): mean {statistics.mean(parse):.1f} ms, "
-          f"p95 {percentile(parse, 0.95):.1f} ms", flush=True)
+    print(
+        f"NLU parse per message ({len(parse)} held-out messages): mean {statistics.mean(parse):.1f} ms, "
+        f"p95 {percentile(parse, 0.95):.1f} ms",
+        flush=True,
+    )
     for run in runs:
         if "breakdown" in run:
             b = run["breakdown"]
@@ -436,29 +515,44 @@ def report(label: str, parse: List[float], per_node: Dict[str, float], runs: Lis
                 if ms >= 0.05:
                     print(f"    {name:<56} {ms:6.2f}", flush=True)
             calls = ", ".join(f"{name} {count:.1f}" for name, count in b["calls"].items())
-            print(f"  action server {b['action_ms']:.1f} ms, {b['calls_per_turn']:.2f} calls per turn "
-                  f"(per {len(DIAGNOSIS)}-turn conversation: {calls})", flush=True)
+            print(
+                f"  action server {b['action_ms']:.1f} ms, {b['calls_per_turn']:.2f} calls per turn "
+                f"(per {len(DIAGNOSIS)}-turn conversation: {calls})",
+                flush=True,
+            )
             print(f"  the rest (tracker and lock store, events, responses) {b['rest_ms']:.1f} ms", flush=True)
         if "sequential" in run:
             s = run["sequential"]
-            print(f"REST, one user ({s['turns']} turns): p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms", flush=True)
+            print(
+                f"REST, one user ({s['turns']} turns): p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms", flush=True
+            )
         cache = "NLU cache on" if run["nlu_cache"] else "NLU cache off"
         for load in run["load"]:
-            print(f"REST, {load['users']} users, {run['workers']} Sanic worker(s), {cache}: {load['turns_per_s']:.1f} turns/s, "
-                  f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms, CPU per turn: Rasa "
-                  f"{load['rasa_cpu_ms_per_turn']:.1f} ms, action server {load['actions_cpu_ms_per_turn']:.1f} ms"
-                  f"{', failures ' + str(load['failures']) if load['failures'] else ''}", flush=True)
-        print(f"RSS after the load ({run['workers']} worker(s), {cache}): Rasa {run['rss_mb']['rasa']:.0f} MB, "
-              f"action server {run['rss_mb']['actions']:.0f} MB", flush=True)
+            print(
+                f"REST, {load['users']} users, {run['workers']} Sanic worker(s), {cache}: "
+                f"{load['turns_per_s']:.1f} turns/s, "
+                f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms, CPU per turn: Rasa "
+                f"{load['rasa_cpu_ms_per_turn']:.1f} ms, action server {load['actions_cpu_ms_per_turn']:.1f} ms"
+                f"{', failures ' + str(load['failures']) if load['failures'] else ''}",
+                flush=True,
+            )
+        print(
+            f"RSS after the load ({run['workers']} worker(s), {cache}): Rasa {run['rss_mb']['rasa']:.0f} MB, "
+            f"action server {run['rss_mb']['actions']:.0f} MB",
+            flush=True,
+        )
 
 
 def measure(root: Path, model: Path, args: argparse.Namespace) -> None:
     per_node: Dict[str, float] = {}
     parse = parse_in(root, model, per_node)
-    runs = [measure_servers(root, model, workers, args.turns, args.users, args.seconds, args.conversations)
-            for workers in args.workers]
-    runs.append(measure_servers(root, model, 1, args.turns, args.users[:1], args.seconds, args.conversations,
-                                nlu_cache=True))
+    runs = [
+        measure_servers(root, model, workers, args.turns, args.users, args.seconds, args.conversations)
+        for workers in args.workers
+    ]
+    runs.append(
+        measure_servers(root, model, 1, args.turns, args.users[:1], args.seconds, args.conversations, nlu_cache=True)
+    )
     report(describe(root), parse, per_node, runs)
 
 
@@ -466,12 +560,19 @@ def parse_in(root: Path, model: Path, per_node: Dict[str, float]) -> List[float]
     """bench_parse in a fresh process running `root`'s code."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "parse.json"
-        code = (f"{_THIS_BENCH_IN(root)}from pathlib import Path; nodes = {{}}; "
-                f"t = bench.bench_parse(bench.heldout_texts(Path({str(root)!r})), Path({str(model)!r}), nodes); "
-                f"json.dump([t, nodes], open({str(out)!r}, 'w'))")
-        subprocess.run([str(BIN / "python"), "-c", code], cwd=root, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL,
-                       env={**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false"})
+        code = (
+            f"{_THIS_BENCH_IN(root)}from pathlib import Path; nodes = {{}}; "
+            f"t = bench.bench_parse(bench.heldout_texts(Path({str(root)!r})), Path({str(model)!r}), nodes); "
+            f"json.dump([t, nodes], open({str(out)!r}, 'w'))"
+        )
+        subprocess.run(
+            [str(BIN / "python"), "-c", code],
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false"},
+        )
         timings, nodes = json.loads(out.read_text())
     per_node.update(nodes)
     return timings
@@ -488,7 +589,9 @@ def main() -> None:
     parser.add_argument("--against", metavar="REF", help="also measure this commit (e.g. HEAD~1), in the same run")
     args = parser.parse_args()
 
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; conversation: {' / '.join(DIAGNOSIS)}", flush=True)
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; conversation: {' / '.join(DIAGNOSIS)}", flush=True
+    )
     if not args.skip_train:
         print(f"training time (rasa train --force): {bench_training():.1f} s", flush=True)
     print(f"model size: {MODEL.stat().st_size / 1e6:.1f} MB", flush=True)

@@ -15,6 +15,7 @@ other work on the machine uses less than a quarter of a core, and a measurement 
 other work took more is repeated (--attempts), since it would not compare; rows measured so
 anyway are marked in the table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,8 @@ from typing import Dict, List
 import aiohttp
 import yaml
 
-from devtools.local_bot import ROOT  # noqa: E402
 from deploy.local_cluster.cluster import Cluster, install_packages, running_cluster  # noqa: E402
+from devtools.local_bot import ROOT  # noqa: E402
 
 OTHER_LOAD_LIMIT = 0.25  # cores used by processes outside the cluster and this client
 CONVERSATION = ["你好", "借呗有额度为什么借不出来", "没有", "三成", "没有", "没有", "怎么查征信", "谢谢"]
@@ -108,14 +109,25 @@ def cores_used(before: Dict[str, float], after: Dict[str, float], seconds: float
 def tracker_store_size(env: Dict[str, str]) -> Dict[str, float]:
     import psycopg2
 
-    with psycopg2.connect(host=env["DB_HOST"], port=env["DB_PORT"], dbname=env["DB_NAME"],
-                          user=env["DB_USER"], password=env["DB_PASSWORD"]) as connection:
+    with psycopg2.connect(
+        host=env["DB_HOST"],
+        port=env["DB_PORT"],
+        dbname=env["DB_NAME"],
+        user=env["DB_USER"],
+        password=env["DB_PASSWORD"],
+    ) as connection:
         with connection.cursor() as cursor:
-            cursor.execute("select count(distinct sender_id), count(*), pg_total_relation_size('events') "
-                           "from events where sender_id like 'load-%'")
+            cursor.execute(
+                "select count(distinct sender_id), count(*), pg_total_relation_size('events') "
+                "from events where sender_id like 'load-%'"
+            )
             conversations, events, size = cursor.fetchone()
-    return {"conversations": conversations, "events": events, "mb": size / 2**20,
-            "kb_per_conversation": size / 1024 / max(conversations, 1)}
+    return {
+        "conversations": conversations,
+        "events": events,
+        "mb": size / 2**20,
+        "kb_per_conversation": size / 1024 / max(conversations, 1),
+    }
 
 
 def percentile(values: List[float], fraction: float) -> float:
@@ -140,8 +152,9 @@ async def run_load(url: str, users: int, seconds: float, max_turns: int) -> Dict
                 budget[0] -= 1
                 started = time.perf_counter()
                 try:
-                    async with session.post(f"{url}/webhooks/rest/webhook",
-                                            json={"sender": who, "message": message}) as response:
+                    async with session.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": who, "message": message}
+                    ) as response:
                         body = await response.text()
                         ok = response.status == 200
                 except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -156,8 +169,12 @@ async def run_load(url: str, users: int, seconds: float, max_turns: int) -> Dict
 
     # Each user from a loopback address of its own (127.0.0.10, .11, …): nginx limits per client
     # address, as it would real users.
-    sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.0.{10 + i}", 0)),
-                                      timeout=timeout) for i in range(users)]
+    sessions = [
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.0.{10 + i}", 0)), timeout=timeout
+        )
+        for i in range(users)
+    ]
     try:
         started = time.monotonic()
         await asyncio.gather(*(user(session) for session in sessions))
@@ -165,8 +182,11 @@ async def run_load(url: str, users: int, seconds: float, max_turns: int) -> Dict
     finally:
         await asyncio.gather(*(session.close() for session in sessions))
     return {
-        "turns": len(latencies), "seconds": elapsed, "turns_per_s": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * percentile(latencies, 0.95),
+        "turns": len(latencies),
+        "seconds": elapsed,
+        "turns_per_s": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * percentile(latencies, 0.95),
         **failures,
     }
 
@@ -178,13 +198,17 @@ def warm_up(cluster: Cluster, users: int = 10, seconds: float = 15.0, rounds: in
     warm-up gave 15 turns/s, the next ones 19-20 at the same 0.9 cores)."""
     previous: List[float] = []
     for round_ in range(1, rounds + 1):
+
         async def one_round() -> List[Dict[str, float]]:
-            return await asyncio.gather(*(run_load(cluster.replica_url(index), users, seconds, 10_000)
-                                          for index in range(cluster.replicas)))
+            return await asyncio.gather(
+                *(run_load(cluster.replica_url(index), users, seconds, 10_000) for index in range(cluster.replicas))
+            )
 
         rates = [figures["turns_per_s"] for figures in asyncio.run(one_round())]
-        print(f"    warm-up round {round_}: " + ", ".join(f"replica {i} {r:.1f} turns/s" for i, r in enumerate(rates)),
-              flush=True)
+        print(
+            f"    warm-up round {round_}: " + ", ".join(f"replica {i} {r:.1f} turns/s" for i, r in enumerate(rates)),
+            flush=True,
+        )
         if previous and all(abs(r - p) <= 0.1 * p for r, p in zip(rates, previous)):
             return
         previous = rates
@@ -196,12 +220,19 @@ def main() -> int:
     parser.add_argument("--users", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--seconds", type=float, default=30.0, help="per measurement (default 30)")
     parser.add_argument("--max-turns", type=int, default=3000, help="per measurement (default 3000)")
-    parser.add_argument("--attempts", type=int, default=3,
-                        help="measure again (up to this many times) while other work on the machine "
-                             f"uses more than {OTHER_LOAD_LIMIT} cores (default 3)")
-    parser.add_argument("--quiet-wait", type=float, default=600.0,
-                        help="before each measurement, wait at most this long for other work on the machine "
-                             "to end (default 600 s)")
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=3,
+        help="measure again (up to this many times) while other work on the machine "
+        f"uses more than {OTHER_LOAD_LIMIT} cores (default 3)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=600.0,
+        help="before each measurement, wait at most this long for other work on the machine " "to end (default 600 s)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -234,33 +265,45 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
 
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {memory_gb:.0f} GB, "
-          f"{args.seconds:.0f} s per measurement, 8-turn conversations")
-    print("| replicas | users | turns | turns/s | p50 ms | p95 ms | cores: Rasa / all of ours / other work "
-          "| busy / limited / HTTP errors |")
+    print(
+        f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {memory_gb:.0f} GB, "
+        f"{args.seconds:.0f} s per measurement, 8-turn conversations"
+    )
+    print(
+        "| replicas | users | turns | turns/s | p50 ms | p95 ms | cores: Rasa / all of ours / other work "
+        "| busy / limited / HTTP errors |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         cores = row["cores"]
         ours = sum(v for k, v in cores.items() if k != "anything else")
         mark = " *" if cores["anything else"] > OTHER_LOAD_LIMIT else ""
-        print(f"| {row['replicas']}{mark} | {row['users']} | {row['turns']} | {row['turns_per_s']:.1f} | "
-              f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {cores['rasa replicas']:.2f} / {ours:.2f} / "
-              f"{cores['anything else']:.2f} | {row['busy']} / {row['rate_limited']} / {row['http']} |")
+        print(
+            f"| {row['replicas']}{mark} | {row['users']} | {row['turns']} | {row['turns_per_s']:.1f} | "
+            f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {cores['rasa replicas']:.2f} / {ours:.2f} / "
+            f"{cores['anything else']:.2f} | {row['busy']} / {row['rate_limited']} / {row['http']} |"
+        )
     if any(row["cores"]["anything else"] > OTHER_LOAD_LIMIT for row in rows):
-        print(f"* other work on the machine used more than {OTHER_LOAD_LIMIT} cores during this measurement, "
-              f"in every one of {args.attempts} attempts: it does not compare")
-    print(f"\ntracker store afterwards: {storage['conversations']} conversations, {storage['events']} events, "
-          f"{storage['mb']:.1f} MB (events table and indexes): {storage['kb_per_conversation']:.1f} KB per "
-          f"{len(CONVERSATION)}-turn conversation")
+        print(
+            f"* other work on the machine used more than {OTHER_LOAD_LIMIT} cores during this measurement, "
+            f"in every one of {args.attempts} attempts: it does not compare"
+        )
+    print(
+        f"\ntracker store afterwards: {storage['conversations']} conversations, {storage['events']} events, "
+        f"{storage['mb']:.1f} MB (events table and indexes): {storage['kb_per_conversation']:.1f} KB per "
+        f"{len(CONVERSATION)}-turn conversation"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
 
 
 def _row(row: Dict[str, float]) -> str:
-    return (f"{row['replicas']} replica(s), {row['users']:>2} users: {row['turns']:>5} turns in {row['seconds']:.0f} s, "
-            f"{row['turns_per_s']:.1f} turns/s, p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms, "
-            f"busy {row['busy']}, rate-limited {row['rate_limited']}, HTTP errors {row['http']}")
+    return (
+        f"{row['replicas']} replica(s), {row['users']:>2} users: {row['turns']:>5} turns in {row['seconds']:.0f} s, "
+        f"{row['turns_per_s']:.1f} turns/s, p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms, "
+        f"busy {row['busy']}, rate-limited {row['rate_limited']}, HTTP errors {row['http']}"
+    )
 
 
 if __name__ == "__main__":

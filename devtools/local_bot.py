@@ -1,5 +1,6 @@
 """Starts a real bot on free local ports (action server + `rasa run` with the HTTP API) and
 talks to it over REST. Used by the end-to-end tests and the benchmark."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence
-from runtime.paths import ROOT
 
+from runtime.paths import ROOT
 
 MODEL = ROOT / "models" / "jiebei.tar.gz"
 BIN = Path(sys.executable).parent
@@ -67,8 +68,14 @@ class _BoundHTTPHandler(urllib.request.HTTPHandler):
 class Bot:
     """A REST client for one running bot."""
 
-    def __init__(self, url: str, token: str, workdir: Optional[Path] = None, token_header: bool = False,
-                 client_address: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        workdir: Optional[Path] = None,
+        token_header: bool = False,
+        client_address: Optional[str] = None,
+    ) -> None:
         self.url = url
         # A loopback address of its own (127.0.0.N) for REST messages: nginx tells clients apart
         # by address (make scale's per-client limit), as it would real users.
@@ -125,8 +132,13 @@ LOCAL_ACTION_SECRET = os.environ.get("ACTION_SERVER_SECRET") or secrets.token_he
 
 
 def _env(extra_env: Optional[Dict[str, str]], root: Path = ROOT) -> Dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
-            "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET, **(extra_env or {})}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ACTION_SERVER_SECRET": LOCAL_ACTION_SECRET,
+        **(extra_env or {}),
+    }
 
 
 def open_private(path: Path, mode: str = "wb") -> IO[Any]:
@@ -158,7 +170,10 @@ def action_server(
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
-        cwd=root, env=_env(extra_env, root), stdout=open_private(log), stderr=subprocess.STDOUT,
+        cwd=root,
+        env=_env(extra_env, root),
+        stdout=open_private(log),
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
@@ -181,15 +196,35 @@ def rasa_server(
     `workdir`/tracker.db, custom actions expected on `action_port`; `endpoints_extra` is
     appended to its endpoints.yml (e.g. a lock store)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port, token = free_port(), secrets.token_hex(16)  # a urlsafe token may start with "-", which the CLI takes for an option
+    port, token = (
+        free_port(),
+        secrets.token_hex(16),
+    )  # a urlsafe token may start with "-", which the CLI takes for an option
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db", root) + endpoints_extra, encoding="utf-8")
     log = workdir / f"rasa-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "python"), "-m", "runtime.rasa_run", "--model", str(model), "--port", str(port),
-         "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
-         "--credentials", str(root / "credentials.yml"), *(extra_args or [])],
-        cwd=root, env={**_env(extra_env, root), "RASA_TOKEN": token}, stdout=open_private(log), stderr=subprocess.STDOUT,
+        [
+            str(BIN / "python"),
+            "-m",
+            "runtime.rasa_run",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(root / "credentials.yml"),
+            *(extra_args or []),
+        ],
+        cwd=root,
+        env={**_env(extra_env, root), "RASA_TOKEN": token},
+        stdout=open_private(log),
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)
@@ -212,7 +247,9 @@ def running_bot(
     """Action server and Rasa on free ports, logs in `workdir`; both stopped on exit.
     `extra_args` go to `rasa run` (e.g. ["--cors", "http://localhost:8000"] for the web page)."""
     action_port = free_port()
-    with action_server(workdir, action_port, extra_env, root) as actions, \
-            rasa_server(workdir, action_port, model, extra_env, extra_args, root, endpoints_extra) as bot:
+    with (
+        action_server(workdir, action_port, extra_env, root) as actions,
+        rasa_server(workdir, action_port, model, extra_env, extra_args, root, endpoints_extra) as bot,
+    ):
         bot.action_pid = actions.pid
         yield bot

@@ -2,12 +2,14 @@
 
 Only the page's own files are served: the top level of web/ and web/vendor/ (never
 node_modules/ or package*.json). The policy allows scripts, styles, fonts and images from
-this server only (plus data: images and fonts inlined in the widget's bundle), and network connections to this server and the bot's origin (http(s)
+this server only (plus data: images and fonts inlined in the widget's bundle), and network connections
+to this server and the bot's origin (http(s)
 and ws(s)), so nothing is fetched from a CDN or a font service.
 
 Usage: python -m devtools.serve_web [--port 8000] [--bot-url http://localhost:5005]
 (defaults from WEB_PORT and BOT_URL)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
+
 from runtime.paths import ROOT
 
 WEB = ROOT / "web"
@@ -40,21 +43,23 @@ def bot_origins(bot_url: str) -> list[str]:
 
 def content_security_policy(bot_url: Optional[str]) -> str:
     """The page's policy; with no `bot_url` the bot is on the page's own origin (nginx, make scale)."""
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        # rasa-webchat injects its stylesheet as <style> elements at run time.
-        "style-src 'self' 'unsafe-inline'",
-        # data: only for the carousel icon font inlined in rasa-webchat's own bundle; no
-        # remote font service (the bundle's Google-Fonts import is stripped, see build_web.py).
-        "font-src 'self' data:",
-        "img-src 'self' data:",
-        " ".join(["connect-src 'self'", *(bot_origins(bot_url) if bot_url else [])]),
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            # rasa-webchat injects its stylesheet as <style> elements at run time.
+            "style-src 'self' 'unsafe-inline'",
+            # data: only for the carousel icon font inlined in rasa-webchat's own bundle; no
+            # remote font service (the bundle's Google-Fonts import is stripped, see build_web.py).
+            "font-src 'self' data:",
+            "img-src 'self' data:",
+            " ".join(["connect-src 'self'", *(bot_origins(bot_url) if bot_url else [])]),
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ]
+    )
 
 
 class WebHandler(SimpleHTTPRequestHandler):
@@ -98,8 +103,11 @@ def make_server(port: int, bot_url: str, quiet: bool = False) -> ThreadingHTTPSe
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description="Serve web/ on 127.0.0.1 with a CSP.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8000")))
-    parser.add_argument("--bot-url", default=os.environ.get("BOT_URL", DEFAULT_BOT_URL),
-                        help="the bot's socket.io URL, allowed in connect-src")
+    parser.add_argument(
+        "--bot-url",
+        default=os.environ.get("BOT_URL", DEFAULT_BOT_URL),
+        help="the bot's socket.io URL, allowed in connect-src",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log")
     args = parser.parse_args(argv)
     if not (WEB / "index.html").exists():

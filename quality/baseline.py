@@ -18,6 +18,7 @@ evaluated on the held-out and the real-phrasing test sets.
 
 Only scikit-learn (a Rasa dependency) is needed; no Rasa model is loaded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,6 @@ import json
 import sys
 from pathlib import Path
 from typing import Iterable
-
 
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -119,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(variant=args.variant)
     for name, result in results.items():
-        print(f"== {args.variant} baseline (char 1-3-gram TF-IDF + LogisticRegression) on {name}: "
-              f"accuracy {result['accuracy']:.4f} ({result['total'] - result['errors']}/{result['total']}), "
-              f"{result['errors']} errors")
+        print(
+            f"== {args.variant} baseline (char 1-3-gram TF-IDF + LogisticRegression) on {name}: "
+            f"accuracy {result['accuracy']:.4f} ({result['total'] - result['errors']}/{result['total']}), "
+            f"{result['errors']} errors"
+        )
         gold = [p["intent"] for p in result["predictions"]]
         predicted = [p["predicted"] for p in result["predictions"]]
         print(classification_report(gold, predicted, zero_division=0))

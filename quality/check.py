@@ -6,6 +6,7 @@ Targets (TARGETS): intent accuracy per test set, and for the two real-users sets
 the errors of the plain char-n-gram baseline (quality/baseline.py, trained on the same data);
 the NLU parse time per message (mean over the held-out set, measured by quality/evaluate.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
-from runtime.paths import ROOT
 
+from runtime.paths import ROOT
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,11 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "heldout": Target(0.96),                    # issue 14
-    "real_phrasing": Target(0.90, 0.5),         # issue 8
-    "unseen": Target(0.93, 0.5),                # issue 14: real phrasing never tuned on
+    "heldout": Target(0.96),  # issue 14
+    "real_phrasing": Target(0.90, 0.5),  # issue 8
+    "unseen": Target(0.93, 0.5),  # issue 14: real phrasing never tuned on
 }
-MAX_PARSE_MS = 20.0                             # issue 14
+MAX_PARSE_MS = 20.0  # issue 14
 
 
 def describe(name: str) -> str:
@@ -44,12 +45,18 @@ def describe(name: str) -> str:
 def verdicts(name: str, figures: dict) -> list[tuple[str, bool]]:
     """(what was checked, met) for one test set's figures from metrics.json."""
     target = TARGETS[name]
-    checks = [(f"accuracy {figures['accuracy']:.4f} ≥ {target.min_accuracy:.2f}",
-               figures["accuracy"] >= target.min_accuracy)]
+    checks = [
+        (f"accuracy {figures['accuracy']:.4f} ≥ {target.min_accuracy:.2f}", figures["accuracy"] >= target.min_accuracy)
+    ]
     if target.max_error_ratio is not None:
         allowed = target.max_error_ratio * figures["baseline_errors"]
-        checks.append((f"errors {figures['errors']} ≤ {allowed:g} (baseline {figures['baseline_errors']}, "
-                       f"tuned baseline {figures['tuned_baseline_errors']})", figures["errors"] <= allowed))
+        checks.append(
+            (
+                f"errors {figures['errors']} ≤ {allowed:g} (baseline {figures['baseline_errors']}, "
+                f"tuned baseline {figures['tuned_baseline_errors']})",
+                figures["errors"] <= allowed,
+            )
+        )
     return checks
 
 

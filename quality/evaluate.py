@@ -16,6 +16,7 @@ Steps, each announced as it starts:
 
     python -m quality.evaluate [--model models/jiebei.tar.gz] [--out reports/eval]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-
 from quality.check import MAX_PARSE_MS, TARGETS, describe, verdicts  # noqa: E402
 from runtime.paths import ROOT
 
@@ -39,8 +39,11 @@ TEST_SETS = {
     "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
     "unseen": ROOT / "tests" / "nlu_unseen.yml",
 }
-TITLES = {"heldout": "held-out (in-house)", "real_phrasing": "real phrasing (real users)",
-          "unseen": "never-seen real phrasing (real users, other lines)"}
+TITLES = {
+    "heldout": "held-out (in-house)",
+    "real_phrasing": "real phrasing (real users)",
+    "unseen": "never-seen real phrasing (real users, other lines)",
+}
 STORIES = ROOT / "tests" / "test_stories.yml"
 CJK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -68,8 +71,13 @@ def rasa_bin() -> str:
 def run_logged(command: list[str], log: Path) -> int:
     """Runs a command with its output in `log`, printing a dot every 10 s so progress shows."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
     with log.open("w", encoding="utf-8") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, env=env)
         while True:
@@ -80,6 +88,7 @@ def run_logged(command: list[str], log: Path) -> int:
 
 
 # --- reading results ---------------------------------------------------------------------------
+
 
 def rasa_predictions(result_dir: Path) -> list[dict[str, Any]]:
     """Every message of a `rasa test nlu --successes` run: text, gold, predicted, confidence."""
@@ -107,6 +116,7 @@ def per_intent(report: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 # --- pictures ----------------------------------------------------------------------------------
+
 
 def cjk_font() -> str | None:
     """Registers a CJK font with matplotlib; returns its family name (None: none installed)."""
@@ -158,6 +168,7 @@ def confusion_png(predictions: list[dict[str, Any]], title: str, path: Path, fon
 
 # --- report ------------------------------------------------------------------------------------
 
+
 def confused_pairs(predictions: list[dict[str, Any]], limit: int = 10) -> list[tuple[tuple[str, str], list[dict]]]:
     errors: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for p in predictions:
@@ -190,16 +201,39 @@ def write_per_intent(out: Path, results: dict[str, dict[str, Any]]) -> None:
                 continue
             lines.append(
                 f"| {intent} | {support} | {fmt(r.get('precision'))} | {fmt(r.get('recall'))} | "
-                f"{fmt(r.get('f1-score'))} | {fmt(b.get('precision'))} | {fmt(b.get('recall'))} | {fmt(b.get('f1-score'))} |"
+                f"{fmt(r.get('f1-score'))} | {fmt(b.get('precision'))} | {fmt(b.get('recall'))} | "
+                f"{fmt(b.get('f1-score'))} |"
             )
-            rows_csv.append([name, intent, support, r.get("precision"), r.get("recall"), r.get("f1-score"),
-                             b.get("precision"), b.get("recall"), b.get("f1-score")])
+            rows_csv.append(
+                [
+                    name,
+                    intent,
+                    support,
+                    r.get("precision"),
+                    r.get("recall"),
+                    r.get("f1-score"),
+                    b.get("precision"),
+                    b.get("recall"),
+                    b.get("f1-score"),
+                ]
+            )
         lines.append("")
     (out / "per_intent.md").write_text("\n".join(lines), encoding="utf-8")
     with (out / "per_intent.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["test_set", "intent", "support", "precision", "recall", "f1", "baseline_precision",
-                         "baseline_recall", "baseline_f1"])
+        writer.writerow(
+            [
+                "test_set",
+                "intent",
+                "support",
+                "precision",
+                "recall",
+                "f1",
+                "baseline_precision",
+                "baseline_recall",
+                "baseline_f1",
+            ]
+        )
         writer.writerows(rows_csv)
 
 
@@ -215,7 +249,9 @@ def write_confused_pairs(out: Path, results: dict[str, dict[str, Any]]) -> None:
             (p["intent"], p["predicted"]) for p in result["baseline"]["predictions"] if p["intent"] != p["predicted"]
         )
         for (gold, predicted), items in pairs:
-            lines.append(f"### {gold} → read as {predicted}: {len(items)} (baseline: {baseline_errors[(gold, predicted)]})")
+            lines.append(
+                f"### {gold} → read as {predicted}: {len(items)} (baseline: {baseline_errors[(gold, predicted)]})"
+            )
             for item in items[:4]:
                 lines.append(f"- 「{item['text']}」 (confidence {item['confidence']:.2f})")
             lines.append("")
@@ -265,11 +301,17 @@ def measure_parse(model: Path, texts: list[str]) -> dict[str, float]:
     return {"messages": len(timings), "mean_ms": sum(timings) / len(timings), "p95_ms": percentile(timings, 0.95)}
 
 
-def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str, Any], model: Path,
-                  parse_figures: dict[str, float]) -> dict[str, Any]:
+def write_summary(
+    out: Path, results: dict[str, dict[str, Any]], core: dict[str, Any], model: Path, parse_figures: dict[str, float]
+) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     model_time = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc) if model.exists() else None
-    metrics: dict[str, Any] = {"generated": now.isoformat(timespec="seconds"), "model": str(model), "sets": {}, "core": core}
+    metrics: dict[str, Any] = {
+        "generated": now.isoformat(timespec="seconds"),
+        "model": str(model),
+        "sets": {},
+        "core": core,
+    }
     lines = [
         f"# Evaluation of 借呗额度助手 — {now:%Y-%m-%d %H:%M} UTC",
         "",
@@ -286,8 +328,12 @@ def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str,
         errors = sum(p["intent"] != p["predicted"] for p in result["rasa_predictions"])
         accuracy = float(result["rasa_report"]["accuracy"])
         base, tuned = result["baseline"], result["tuned_baseline"]
-        figures = {"accuracy": accuracy, "errors": errors, "baseline_errors": base["errors"],
-                   "tuned_baseline_errors": tuned["errors"]}
+        figures = {
+            "accuracy": accuracy,
+            "errors": errors,
+            "baseline_errors": base["errors"],
+            "tuned_baseline_errors": tuned["errors"],
+        }
         checks = verdicts(name, figures) if name in TARGETS else []
         met = all(ok for _, ok in checks)
         target = describe(name) if name in TARGETS else "—"
@@ -297,10 +343,16 @@ def write_summary(out: Path, results: dict[str, dict[str, Any]], core: dict[str,
             f"| {TITLES[name]} | {total} | **{accuracy:.3f}** | {errors} | {base['accuracy']:.3f} | {base['errors']} | "
             f"{tuned['errors']} | {target} | {verdict} |"
         )
-        metrics["sets"][name] = {"messages": total, "accuracy": accuracy, "errors": errors,
-                                 "baseline_accuracy": base["accuracy"], "baseline_errors": base["errors"],
-                                 "tuned_baseline_accuracy": tuned["accuracy"], "tuned_baseline_errors": tuned["errors"],
-                                 "met": met}
+        metrics["sets"][name] = {
+            "messages": total,
+            "accuracy": accuracy,
+            "errors": errors,
+            "baseline_accuracy": base["accuracy"],
+            "baseline_errors": base["errors"],
+            "tuned_baseline_accuracy": tuned["accuracy"],
+            "tuned_baseline_errors": tuned["errors"],
+            "met": met,
+        }
     parse = metrics["parse"] = parse_figures
     parse_met = parse["mean_ms"] <= MAX_PARSE_MS
     all_met.append(parse_met)
@@ -378,7 +430,18 @@ def main(argv: list[str] | None = None) -> int:
         started = step(number, f"rasa test nlu on {path.relative_to(ROOT)}")
         result_dir = out / "rasa" / name
         code = run_logged(
-            [rasa_bin(), "test", "nlu", "--nlu", str(path), "--model", str(model), "--out", str(result_dir), "--successes"],
+            [
+                rasa_bin(),
+                "test",
+                "nlu",
+                "--nlu",
+                str(path),
+                "--model",
+                str(model),
+                "--out",
+                str(result_dir),
+                "--successes",
+            ],
             out / f"rasa_{name}.log",
         )
         if code != 0 or not (result_dir / "intent_report.json").exists():
@@ -395,7 +458,12 @@ def main(argv: list[str] | None = None) -> int:
         out / "core.log",
     )
     core = core_summary(out / "core")
-    done(started, f": {core.get('stories_correct')}/{core.get('stories_total')} stories" if core["available"] else f" (exit {code})")
+    done(
+        started,
+        f": {core.get('stories_correct')}/{core.get('stories_total')} stories"
+        if core["available"]
+        else f" (exit {code})",
+    )
 
     started = step(number + 1, "NLU parse time per message (held-out set)")
     # Before the baselines: their training leaves BLAS threads spinning that slow this process.
@@ -410,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     baseline, tuned = run_baseline(TEST_SETS, "plain"), run_baseline(TEST_SETS, "tuned")
     for name in results:
         results[name]["baseline"], results[name]["tuned_baseline"] = baseline[name], tuned[name]
-    done(started, ": " + ", ".join(f"{n} {b['accuracy']:.3f} / {tuned[n]['accuracy']:.3f}" for n, b in baseline.items()))
+    done(
+        started, ": " + ", ".join(f"{n} {b['accuracy']:.3f} / {tuned[n]['accuracy']:.3f}" for n, b in baseline.items())
+    )
 
     started = step(number + 3, "writing the report")
     font = cjk_font()
@@ -425,9 +495,11 @@ def main(argv: list[str] | None = None) -> int:
     done(started)
 
     for name, figures in metrics["sets"].items():
-        print(f"{TITLES[name]}: bot {figures['accuracy']:.3f} ({figures['errors']} errors), "
-              f"baseline {figures['baseline_accuracy']:.3f} ({figures['baseline_errors']} errors), "
-              f"tuned baseline {figures['tuned_baseline_accuracy']:.3f} ({figures['tuned_baseline_errors']} errors)")
+        print(
+            f"{TITLES[name]}: bot {figures['accuracy']:.3f} ({figures['errors']} errors), "
+            f"baseline {figures['baseline_accuracy']:.3f} ({figures['baseline_errors']} errors), "
+            f"tuned baseline {figures['tuned_baseline_accuracy']:.3f} ({figures['tuned_baseline_errors']} errors)"
+        )
     print(f"Report: {out / 'summary.md'}")
     return 0
 

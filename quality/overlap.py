@@ -15,6 +15,7 @@ is at least 0.8 (``THRESHOLD``).
 prints every test message with its nearest training message above the threshold and exits 1
 when there is one. `tests/quality/test_real_phrasing.py` runs the same check in `make test`.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import yaml
-
 
 from advisor.normalize import normalize_text  # noqa: E402
 from runtime.paths import ROOT
@@ -90,7 +90,7 @@ def training_examples(directory: Path = TRAINING_DIR) -> list[Example]:
 def comparable(text: str) -> str:
     """The normalised text with punctuation, symbols and spaces removed."""
     cleaned = normalize_text(text).lower()
-    return "".join(ch for ch in cleaned if not unicodedata.category(ch)[0] in "PZS")
+    return "".join(ch for ch in cleaned if unicodedata.category(ch)[0] not in "PZS")
 
 
 def trigrams(text: str) -> frozenset[str]:

@@ -26,6 +26,7 @@ message (after normalisation) appears once, with how often and in which conversa
 A maintainer then fills in `label:` for the candidates worth learning from and runs
 `make review-accept` (quality/review_accept.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,13 +39,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-
 import yaml  # noqa: E402
 
-from quality.overlap import comparable, edit_similarity  # noqa: E402
 from advisor.answers import CORRECTION_STARTS  # noqa: E402
 from channels.guard import mask_pii, safe_sender  # noqa: E402
 from devtools.local_bot import open_private  # noqa: E402
+from quality.overlap import comparable, edit_similarity  # noqa: E402
 from runtime.paths import ROOT
 
 DEFAULT_THRESHOLD = 0.6
@@ -197,8 +197,9 @@ def _typed(turn: Turn) -> bool:
     return bool(turn.text) and not turn.text.startswith("/")
 
 
-def _candidate(turn: Turn, reasons: list[str], next_message: Optional[str] = None,
-               chosen: Optional[str] = None) -> Candidate:
+def _candidate(
+    turn: Turn, reasons: list[str], next_message: Optional[str] = None, chosen: Optional[str] = None
+) -> Candidate:
     return Candidate(
         message=turn.text,
         predicted_intent=turn.intent,
@@ -275,7 +276,9 @@ async def collect(store, threshold: float, window_s: float) -> tuple[list[Candid
         if tracker is None:
             continue
         conversations += 1
-        found.extend(candidates_from_turns(turns_from_events(safe_sender(sender_id), tracker.events), threshold, window_s))
+        found.extend(
+            candidates_from_turns(turns_from_events(safe_sender(sender_id), tracker.events), threshold, window_s)
+        )
     return deduplicate(found), conversations
 
 

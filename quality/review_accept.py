@@ -15,6 +15,7 @@ those tests. Run it twice and nothing is added twice.
 
 Retrain afterwards (`make train`) so that the bot learns them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
-
 
 import yaml  # noqa: E402
 
@@ -59,9 +59,7 @@ def load_reviewed(path: Path) -> dict[str, list[dict[str, Any]]]:
     blocks: dict[str, list[dict[str, Any]]] = {}
     for block in data.get("nlu") or []:
         examples = block.get("examples") or []
-        blocks.setdefault(block["intent"], []).extend(
-            e if isinstance(e, dict) else {"text": str(e)} for e in examples
-        )
+        blocks.setdefault(block["intent"], []).extend(e if isinstance(e, dict) else {"text": str(e)} for e in examples)
     return blocks
 
 
@@ -114,7 +112,9 @@ def accept(
             report["skipped"].append(f"{text!r}: a near copy of a test message (would void the test)")
             continue
         metadata = {
-            "source": f"conversation review: conversation {candidate.get('conversation')}, {candidate.get('timestamp')}",
+            "source": (
+                f"conversation review: conversation {candidate.get('conversation')}, {candidate.get('timestamp')}"
+            ),
             "predicted": f"{candidate.get('predicted_intent')} ({candidate.get('confidence')})",
             "accepted": today or date.today().isoformat(),
         }

@@ -1,4 +1,5 @@
 """Where things are in this checkout: every module finds the project from here."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,6 +11,7 @@ the model) and ``stores/sql.py`` (endpoints.yml's tracker store). Nothing else p
 (tests/unit/test_rasa_patches.py), except that ``make bench`` wraps a few methods to time them
 for one measurement and puts them back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,21 +61,34 @@ def _fail_safe_store() -> None:
     from stores.sql import raise_or
 
     FailSafeTrackerStore.on_tracker_store_error = raise_or(  # type: ignore[method-assign]
-        FailSafeTrackerStore.on_tracker_store_error)
+        FailSafeTrackerStore.on_tracker_store_error
+    )
     FailSafeTrackerStore.on_tracker_store_retrieve_error = raise_or(  # type: ignore[method-assign]
-        FailSafeTrackerStore.on_tracker_store_retrieve_error)
+        FailSafeTrackerStore.on_tracker_store_retrieve_error
+    )
 
 
 PATCHES: List[Patch] = [
-    Patch("rasa.core.actions.action.RemoteAction._validate_action_result",
-          "the same response check, compiled once (components/action_calls.py)", _action_response_check),
-    Patch("rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT",
-          "a bounded wait for the action server, ACTION_CALL_TIMEOUT (components/action_calls.py)",
-          _action_call_timeout),
-    Patch("rasa.core.processor.MessageProcessor._parse_message_with_graph",
-          "an LRU cache of NLU results per loaded model (components/parse_cache.py)", _parse_cache),
-    Patch("rasa.core.tracker_store.FailSafeTrackerStore.on_tracker_store_error / _retrieve_error",
-          "a store that must not forget fails the turn instead (stores/sql.py)", _fail_safe_store),
+    Patch(
+        "rasa.core.actions.action.RemoteAction._validate_action_result",
+        "the same response check, compiled once (components/action_calls.py)",
+        _action_response_check,
+    ),
+    Patch(
+        "rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT",
+        "a bounded wait for the action server, ACTION_CALL_TIMEOUT (components/action_calls.py)",
+        _action_call_timeout,
+    ),
+    Patch(
+        "rasa.core.processor.MessageProcessor._parse_message_with_graph",
+        "an LRU cache of NLU results per loaded model (components/parse_cache.py)",
+        _parse_cache,
+    ),
+    Patch(
+        "rasa.core.tracker_store.FailSafeTrackerStore.on_tracker_store_error / _retrieve_error",
+        "a store that must not forget fails the turn instead (stores/sql.py)",
+        _fail_safe_store,
+    ),
 ]
 
 _installed: List[str] = []
@@ -90,7 +104,8 @@ def check_version(found: str) -> None:
     if found != PATCHED_FOR:
         raise UnsupportedRasaVersion(
             f"runtime/rasa_patches.py was written for Rasa {PATCHED_FOR}, this is Rasa {found}: "
-            "check each patched attribute against the new Rasa before changing PATCHED_FOR")
+            "check each patched attribute against the new Rasa before changing PATCHED_FOR"
+        )
 
 
 def install() -> None:

@@ -14,6 +14,7 @@ It also keeps jax, which Rasa never uses, out of the process (`keep_out_unused_m
 Rasa's own code is changed by runtime/rasa_patches.py only, installed when Rasa imports this
 project's components/ (config.yml) and stores/ (endpoints.yml), however Rasa was started.
 """
+
 from __future__ import annotations
 
 import os

@@ -29,6 +29,7 @@ Differences from ``rasa.core.tracker_store.SQLTrackerStore``:
   tracker store runs its queries synchronously on the event loop, so one replica uses one
   connection at a time; 5 + 5 leaves ample room.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,7 +84,9 @@ class SharedSQLTrackerStore(SQLTrackerStore):
         pool = self.engine.pool
         logger.info(
             "Tracker store %s: pool %s + overflow %s connections.",
-            url.get_backend_name(), getattr(pool, "size", lambda: "-")(), getattr(pool, "_max_overflow", "-"),
+            url.get_backend_name(),
+            getattr(pool, "size", lambda: "-")(),
+            getattr(pool, "_max_overflow", "-"),
         )
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the trained model, and a running bot for end-to-end tests (started once)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -28,4 +29,3 @@ def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env = {"WECHAT_TOKEN": WECHAT_TEST_TOKEN, "WECHAT_APPID": "", "WECHAT_AES_KEY": ""}
     with running_bot(tmp_path_factory.mktemp("bot"), trained_model, extra_env=env) as running:
         yield running
-

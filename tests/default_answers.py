@@ -1,5 +1,6 @@
 """How the test users answer each diagnosis question unless a test says otherwise: one table
 for the end-to-end tests (tests/e2e/test_rest.py) and the scale tests (tests/scale/)."""
+
 from typing import Dict
 
 DEFAULT_ANSWERS: Dict[str, str] = {

@@ -1,4 +1,5 @@
 """Serves Sanic blueprints on free loopback ports for channel tests (a real server, no mocks)."""
+
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,5 @@
 """Reading the bot's REST replies in tests."""
+
 from typing import Any, Dict, List, Optional
 
 

@@ -12,6 +12,7 @@ generated configs, logs under `log/`, the PostgreSQL cluster under `pg/` (kept a
 from RASA_TOKEN, or one is generated and printed. Tests and devtools/load.py use `Cluster`
 with a folder and ports of their own, so they never touch a running `make scale`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ class ServicesUnavailable(RuntimeError):
 
 # --- Debian packages -------------------------------------------------------------------------
 
+
 def pg_bindir() -> Optional[Path]:
     """Debian's newest PostgreSQL server binaries (/usr/lib/postgresql/N/bin), else PATH's."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[-3]))
@@ -61,7 +63,9 @@ def pg_bindir() -> Optional[Path]:
 
 
 def _program(name: str) -> Optional[str]:
-    return shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None)
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
 
 
 def missing_packages() -> List[str]:
@@ -76,7 +80,9 @@ def missing_packages() -> List[str]:
 
 
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
-DENY_ALL_POLICY = "#!/bin/sh\n# deploy/local_cluster/cluster.py: no service starts while it installs packages\nexit 101\n"
+DENY_ALL_POLICY = (
+    "#!/bin/sh\n# deploy/local_cluster/cluster.py: no service starts while it installs packages\nexit 101\n"
+)
 
 
 def install_packages(quiet: bool = False) -> None:
@@ -104,14 +110,22 @@ def install_packages(quiet: bool = False) -> None:
     if had_policy:
         subprocess.run([*sudo, "cp", "-p", str(POLICY_RC_D), str(backup)], check=True)
     try:
-        subprocess.run([*sudo, "sh", "-c", f"cat > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}"],
-                       input=DENY_ALL_POLICY, text=True, check=True)
+        subprocess.run(
+            [*sudo, "sh", "-c", f"cat > {POLICY_RC_D} && chmod 755 {POLICY_RC_D}"],
+            input=DENY_ALL_POLICY,
+            text=True,
+            check=True,
+        )
         print(f"installing {' '.join(missing)} (apt-get; their system services are not started)", flush=True)
-        update = subprocess.run([*apt, "update"], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                text=True)
+        update = subprocess.run(
+            [*apt, "update"], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True
+        )
         install = subprocess.run(
             [*apt, "install", "-y", "--no-install-recommends", *missing],
-            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
         )
     finally:
         if had_policy:
@@ -128,6 +142,7 @@ def install_packages(quiet: bool = False) -> None:
 
 
 # --- processes ---------------------------------------------------------------------------------
+
 
 def _as_user(user: Optional[str]) -> List[str]:
     """A command prefix that runs as `user` (when root; PostgreSQL refuses to run as root)."""
@@ -254,17 +269,34 @@ class Cluster:
 
     def save_state(self) -> None:
         with open_private(self.state_file, "w") as handle:  # it holds the API token
-            handle.write(json.dumps(
-                {"port": self.port, "token": self.token, "ports": self.ports, "pg_dir": str(self.pg_dir),
-                 "replicas": self.replicas, "action_servers": self.action_servers}, indent=2))
+            handle.write(
+                json.dumps(
+                    {
+                        "port": self.port,
+                        "token": self.token,
+                        "ports": self.ports,
+                        "pg_dir": str(self.pg_dir),
+                        "replicas": self.replicas,
+                        "action_servers": self.action_servers,
+                    },
+                    indent=2,
+                )
+            )
 
     @classmethod
     def load(cls, base: Path = DEFAULT_DIR) -> "Cluster":
         data = json.loads((Path(base) / "cluster.json").read_text())
         snapshot = Path(base) / "model.tar.gz"
-        return cls(base=Path(base), port=data["port"], token=data["token"], ports=data["ports"],
-                   pg_dir=Path(data["pg_dir"]), replicas=data["replicas"], action_servers=data["action_servers"],
-                   model=snapshot if snapshot.exists() else MODEL)
+        return cls(
+            base=Path(base),
+            port=data["port"],
+            token=data["token"],
+            ports=data["ports"],
+            pg_dir=Path(data["pg_dir"]),
+            replicas=data["replicas"],
+            action_servers=data["action_servers"],
+            model=snapshot if snapshot.exists() else MODEL,
+        )
 
     def running(self) -> Dict[str, int]:
         """Name → pid of the processes this cluster started that are still alive."""
@@ -279,7 +311,9 @@ class Cluster:
     def start(self) -> "Cluster":
         missing = missing_packages()
         if missing:
-            raise ServicesUnavailable(f"not installed: {', '.join(missing)} (python -m deploy.local_cluster.cluster deps)")
+            raise ServicesUnavailable(
+                f"not installed: {', '.join(missing)} (python -m deploy.local_cluster.cluster deps)"
+            )
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} is missing: make train")
         self.base.mkdir(parents=True, exist_ok=True)
@@ -287,7 +321,12 @@ class Cluster:
         if self.running():
             raise RuntimeError(f"a cluster from {self.base} is still running: stop it first (make scale-down)")
         self.token = self.token or secrets.token_hex(24)  # URL-safe, and never starts with "-"
-        for name in ["postgres", "redis", *self._names("actions-", self.action_servers), *self._names("rasa-", self.replicas)]:
+        for name in [
+            "postgres",
+            "redis",
+            *self._names("actions-", self.action_servers),
+            *self._names("rasa-", self.replicas),
+        ]:
             while name not in self.ports:
                 port = free_port()
                 if port not in self.ports.values() and port != self.port:
@@ -356,14 +395,25 @@ class Cluster:
     def _names(prefix: str, count: int) -> List[str]:
         return [f"{prefix}{index}" for index in range(count)]
 
-    def _spawn(self, name: str, command: Sequence[str], env: Optional[Dict[str, str]] = None,
-               marker: Optional[str] = None, umask: Optional[int] = None) -> subprocess.Popen:
+    def _spawn(
+        self,
+        name: str,
+        command: Sequence[str],
+        env: Optional[Dict[str, str]] = None,
+        marker: Optional[str] = None,
+        umask: Optional[int] = None,
+    ) -> subprocess.Popen:
         """Starts `command` in its own session (it outlives `make scale`), logs to log/NAME.log,
         records its pid in NAME.pid together with a marker from its command line."""
         log = open_private(self.log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            list(command), cwd=ROOT, env=env or dict(os.environ), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            list(command),
+            cwd=ROOT,
+            env=env or dict(os.environ),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             # nginx opens its own logs (which quote request paths): owner-only.
             preexec_fn=None if umask is None else (lambda: os.umask(umask)),
         )
@@ -377,8 +427,12 @@ class Cluster:
         bindir = pg_bindir()
         assert bindir is not None
         return subprocess.run(
-            [*_as_user(self.pg_user), str(bindir / tool), *args], cwd="/", check=check, text=True,
-            stdout=subprocess.PIPE if quiet else None, stderr=subprocess.STDOUT if quiet else None,
+            [*_as_user(self.pg_user), str(bindir / tool), *args],
+            cwd="/",
+            check=check,
+            text=True,
+            stdout=subprocess.PIPE if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
         )
 
     @property
@@ -397,18 +451,42 @@ class Cluster:
             self.pg_data.mkdir(exist_ok=True)
             self.pg_dir.chmod(0o700)
             _chown(self.pg_dir, self.pg_user)
-            self._pg("initdb", "-D", str(self.pg_data), "-U", "postgres", "-E", "UTF8", "--no-locale",
-                     "--auth-local=trust", "--auth-host=scram-sha-256")
+            self._pg(
+                "initdb",
+                "-D",
+                str(self.pg_data),
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            )
             with (self.pg_data / "postgresql.conf").open("a") as conf:
                 conf.write("\ninclude_if_exists 'jiebei.conf'   # from deploy/postgresql.conf\n")
         shutil.copy(DEPLOY / "postgresql.conf", self.pg_data / "jiebei.conf")
         _chown(self.pg_dir, self.pg_user)
         port = self.ports["postgres"]
-        result = self._pg("pg_ctl", "-D", str(self.pg_data), "-l", str(self.pg_dir / "postgres.log"), "-w", "-t", "60",
-                          "-o", f"-p {port} -k {self._pg_socket_dir()}", "start", check=False)
+        result = self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.pg_data),
+            "-l",
+            str(self.pg_dir / "postgres.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {self._pg_socket_dir()}",
+            "start",
+            check=False,
+        )
         if result.returncode != 0:
-            log = (self.pg_dir / "postgres.log")
-            raise RuntimeError(f"PostgreSQL did not start: {result.stdout}\n{log.read_text()[-2000:] if log.exists() else ''}")
+            log = self.pg_dir / "postgres.log"
+            raise RuntimeError(
+                f"PostgreSQL did not start: {result.stdout}\n{log.read_text()[-2000:] if log.exists() else ''}"
+            )
         pid = int((self.pg_data / "postmaster.pid").read_text().split()[0])
         (self.base / "postgres.pid").write_text(json.dumps({"pid": pid, "marker": str(self.pg_data)}))
         sql = (
@@ -422,8 +500,24 @@ class Cluster:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Runs `sql` as the superuser over the cluster's private socket; returns the rows."""
-        result = self._pg("psql", "-h", str(self._pg_socket_dir()), "-p", str(self.ports["postgres"]), "-U", "postgres",
-                          "-d", database, "-X", "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql, check=False)
+        result = self._pg(
+            "psql",
+            "-h",
+            str(self._pg_socket_dir()),
+            "-p",
+            str(self.ports["postgres"]),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAq",
+            "-c",
+            sql,
+            check=False,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stdout}")
         return result.stdout
@@ -434,10 +528,29 @@ class Cluster:
         assert bindir is not None
         settings = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
         result = subprocess.run(
-            [*_as_user(self.pg_user), str(bindir / "psql"), "-h", str(self._pg_socket_dir()),
-             "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", database, "-X", "-tAq",
-             "-v", "ON_ERROR_STOP=1", *settings, "-f", "-"],
-            input=Path(path).read_text(), cwd="/", text=True, capture_output=True,
+            [
+                *_as_user(self.pg_user),
+                str(bindir / "psql"),
+                "-h",
+                str(self._pg_socket_dir()),
+                "-p",
+                str(self.ports["postgres"]),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-X",
+                "-tAq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                *settings,
+                "-f",
+                "-",
+            ],
+            input=Path(path).read_text(),
+            cwd="/",
+            text=True,
+            capture_output=True,
         )
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr}")
@@ -450,20 +563,32 @@ class Cluster:
         return True
 
     def postgres_env(self) -> Dict[str, str]:
-        return {"DB_HOST": "127.0.0.1", "DB_PORT": str(self.ports["postgres"]), "DB_NAME": DB_NAME,
-                "DB_USER": DB_USER, "DB_PASSWORD": self._secrets()["db_password"]}
+        return {
+            "DB_HOST": "127.0.0.1",
+            "DB_PORT": str(self.ports["postgres"]),
+            "DB_NAME": DB_NAME,
+            "DB_USER": DB_USER,
+            "DB_PASSWORD": self._secrets()["db_password"],
+        }
 
     # ------------------------------------------------------------------ Redis
     def start_redis(self) -> None:
         directory = self.base / "redis"
         directory.mkdir(exist_ok=True)
         conf = directory / "redis.conf"
-        conf.write_text(_fill((DEPLOY / "redis.conf.template").read_text(), port=self.ports["redis"],
-                              password=self._secrets()["redis_password"], dir=directory))
+        conf.write_text(
+            _fill(
+                (DEPLOY / "redis.conf.template").read_text(),
+                port=self.ports["redis"],
+                password=self._secrets()["redis_password"],
+                dir=directory,
+            )
+        )
         conf.chmod(0o600)
         _chown(directory, self.redis_user)
-        process = self._spawn("redis", [*_as_user(self.redis_user), _program("redis-server"), str(conf)],
-                              marker="redis-server")  # Redis rewrites its command line
+        process = self._spawn(
+            "redis", [*_as_user(self.redis_user), _program("redis-server"), str(conf)], marker="redis-server"
+        )  # Redis rewrites its command line
         import redis
 
         client = redis.Redis(host="127.0.0.1", port=self.ports["redis"], password=self._secrets()["redis_password"])
@@ -474,7 +599,7 @@ class Cluster:
                 return
             except redis.exceptions.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"Redis did not start; see {self.log_dir / 'redis.log'}")
+                    raise RuntimeError(f"Redis did not start; see {self.log_dir / 'redis.log'}") from None
                 time.sleep(0.2)
 
     def stop_redis(self) -> None:
@@ -483,22 +608,32 @@ class Cluster:
     # ------------------------------------------------------------------ Rasa and actions
     def _env(self) -> Dict[str, str]:
         return {
-            **os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "ACTION_SERVER_HOST": "127.0.0.1",
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "ACTION_SERVER_HOST": "127.0.0.1",
             "ACTION_SERVER_SECRET": self._secrets()["action_secret"],
         }
 
     def _start_action_server(self, index: int) -> None:
         port = self.ports[f"actions-{index}"]
-        process = self._spawn(f"actions-{index}", [str(BIN / "python"), "-m", "actions.server",
-                                                   "--port", str(port)], self._env(), marker=f"--port {port}")
+        process = self._spawn(
+            f"actions-{index}",
+            [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
+            self._env(),
+            marker=f"--port {port}",
+        )
         wait_until_up(f"http://127.0.0.1:{port}/health", process, self.log_dir / f"actions-{index}.log")
 
     def replica_env(self, index: int) -> Dict[str, str]:
         action_port = self.ports[f"actions-{index % self.action_servers}"]
         return {
-            **self._env(), **self.postgres_env(),
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.ports["redis"]),
+            **self._env(),
+            **self.postgres_env(),
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.ports["redis"]),
             "REDIS_PASSWORD": self._secrets()["redis_password"],
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME),
@@ -508,11 +643,25 @@ class Cluster:
         port = self.ports[f"rasa-{index}"]
         name = f"rasa-{index}"
         # The token in the environment, not the arguments (runtime/rasa_run.py).
-        command = [str(BIN / "python"), "-m", "runtime.rasa_run", "--model", str(self.model), "--port", str(port),
-                   "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(ENDPOINTS),
-                   "--credentials", str(ROOT / "credentials.yml")]
-        process = self._spawn(name, command, {**self.replica_env(index), "RASA_TOKEN": self.token},
-                              marker=f"--port {port}")
+        command = [
+            str(BIN / "python"),
+            "-m",
+            "runtime.rasa_run",
+            "--model",
+            str(self.model),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+            "--endpoints",
+            str(ENDPOINTS),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ]
+        process = self._spawn(
+            name, command, {**self.replica_env(index), "RASA_TOKEN": self.token}, marker=f"--port {port}"
+        )
         return f"http://127.0.0.1:{port}/status?token={self.token}", process, self.log_dir / f"{name}.log"
 
     def start_replica(self, index: int) -> None:
@@ -542,17 +691,27 @@ class Cluster:
         rest = range(self.replicas) if rest_replicas is None else rest_replicas
 
         def servers(indices: Sequence[int]) -> str:
-            return "\n".join(f"        server 127.0.0.1:{self.ports[f'rasa-{i}']} max_fails=1 fail_timeout=5s;" for i in indices)
+            return "\n".join(
+                f"        server 127.0.0.1:{self.ports[f'rasa-{i}']} max_fails=1 fail_timeout=5s;" for i in indices
+            )
 
         conf = directory / "nginx.conf"
-        conf.write_text(_fill(
-            (DEPLOY / "nginx.conf.template").read_text(), dir=directory, port=self.port,
-            user=f"user {worker_user} nogroup;" if worker_user else "",
-            rest_servers=servers(list(rest)), socketio_servers=servers(range(self.replicas)),
-            busy_reply=_reply_json(BUSY), rate_limited_reply=_reply_json(RATE_LIMITED),
-            client_rate=self.client_rate, client_burst=self.client_burst,
-            web=WEB, web_csp=content_security_policy(None),
-        ))
+        conf.write_text(
+            _fill(
+                (DEPLOY / "nginx.conf.template").read_text(),
+                dir=directory,
+                port=self.port,
+                user=f"user {worker_user} nogroup;" if worker_user else "",
+                rest_servers=servers(list(rest)),
+                socketio_servers=servers(range(self.replicas)),
+                busy_reply=_reply_json(BUSY),
+                rate_limited_reply=_reply_json(RATE_LIMITED),
+                client_rate=self.client_rate,
+                client_burst=self.client_burst,
+                web=WEB,
+                web_csp=content_security_policy(None),
+            )
+        )
         return conf
 
     def start_nginx(self) -> None:
@@ -561,8 +720,12 @@ class Cluster:
         error_log = str(self.base / "nginx" / "error.log")
         for log in (self.base / "nginx").glob("*.log"):  # from an earlier run
             log.chmod(0o600)
-        check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-e", error_log], capture_output=True, text=True,
-                               preexec_fn=lambda: os.umask(0o077))
+        check = subprocess.run(
+            [nginx, "-t", "-q", "-c", str(conf), "-e", error_log],
+            capture_output=True,
+            text=True,
+            preexec_fn=lambda: os.umask(0o077),
+        )
         if check.returncode != 0:
             raise RuntimeError(f"nginx configuration rejected: {check.stderr}")
         process = self._spawn("nginx", [nginx, "-c", str(conf), "-e", error_log], marker=str(conf), umask=0o077)
@@ -645,6 +808,7 @@ def _signals_raise() -> Iterator[None]:
 
 # --- command line --------------------------------------------------------------------------------
 
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["deps", "up", "down", "status"])
@@ -675,10 +839,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
     token = os.environ.get("RASA_TOKEN") or ""
-    cluster = Cluster(base=args.dir, port=args.port, token=token, replicas=args.replicas,
-                      action_servers=args.action_servers)
-    print(f"starting PostgreSQL, Redis, {args.action_servers} action server(s), {args.replicas} Rasa "
-          f"replicas (about a minute) and nginx ...", flush=True)
+    cluster = Cluster(
+        base=args.dir, port=args.port, token=token, replicas=args.replicas, action_servers=args.action_servers
+    )
+    print(
+        f"starting PostgreSQL, Redis, {args.action_servers} action server(s), {args.replicas} Rasa "
+        f"replicas (about a minute) and nginx ...",
+        flush=True,
+    )
     try:
         with _signals_raise():  # stopped half-way: start() stops what it had started
             cluster.start()

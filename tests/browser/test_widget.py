@@ -5,6 +5,7 @@ through a diagnosis is checked on screen.
 Run with `make test-browser` (pytest -m browser); the normal `pytest tests` skips it.
 Screenshots: tests/output/browser/.
 """
+
 from __future__ import annotations
 
 import threading
@@ -89,8 +90,8 @@ def question_texts() -> List[Tuple[str, str]]:
             found.append((slot, entry["text"] if isinstance(entry, dict) else entry))
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
     for name, variants in (domain.get("responses") or {}).items():
-        if name.startswith("utter_ask_") and name[len("utter_ask_"):] in ANSWERS:
-            found += [(name[len("utter_ask_"):], variant["text"]) for variant in variants if variant.get("text")]
+        if name.startswith("utter_ask_") and name[len("utter_ask_") :] in ANSWERS:
+            found += [(name[len("utter_ask_") :], variant["text"]) for variant in variants if variant.get("text")]
     return [(slot, "".join(str(text).split())) for slot, text in found if text]
 
 
@@ -106,7 +107,8 @@ def web_port() -> int:
 def web_bot(trained_model: Path, web_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     """The bot, accepting cross-origin requests from the page's origin only."""
     with running_bot(
-        tmp_path_factory.mktemp("web-bot"), trained_model,
+        tmp_path_factory.mktemp("web-bot"),
+        trained_model,
         extra_args=["--cors", f"http://localhost:{web_port}"],
         extra_env={"WEBCHAT_ALLOWED_ORIGINS": f"http://localhost:{web_port}"},
     ) as bot:
@@ -158,7 +160,9 @@ class Watch:
         dialog.dismiss()
 
     def _on_request(self, url: str, allowed_origins: List[str]) -> None:
-        if not url.startswith(("data:", "blob:")) and not any(url.startswith(origin + "/") for origin in allowed_origins):
+        if not url.startswith(("data:", "blob:")) and not any(
+            url.startswith(origin + "/") for origin in allowed_origins
+        ):
             self.foreign_requests.append(url)
 
 
@@ -188,7 +192,9 @@ def open_widget(page: Page, url: str) -> None:
     # The chat is open on load: no launcher to find first.
     page.locator(".rw-new-message").wait_for(state="visible")
     assert page.locator(".rw-launcher").count() == 0
-    page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(state="visible")
+    page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(
+        state="visible"
+    )
     page.wait_for_function("() => !document.querySelector('.rw-typing-indication')")
 
 
@@ -288,13 +294,17 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     payload = advice_payload(web_bot, sender)
     assert steps.evaluate_all("items => items.map(li => li.dataset.code)") == payload["steps"]
     labels = build_web.advice_labels()
-    assert steps.locator(".advice-step-title").all_inner_texts() == [labels["steps"][code]["title"] for code in payload["steps"]]
+    assert steps.locator(".advice-step-title").all_inner_texts() == [
+        labels["steps"][code]["title"] for code in payload["steps"]
+    ]
     assert card.locator(".advice-card-heading").inner_text() == labels["topics"][payload["topic"]]
     # The advice is shown once: the card, beside a one-line text (no list of reasons or steps).
     card_message = page.locator(".rw-messages-container .rw-message").filter(has=page.locator(".advice-card")).last
     bot_lines = page.locator(".rw-messages-container .rw-response .rw-message-text").all_inner_texts()
     render = labels["render"]
-    assert not [text for text in bot_lines if render["steps_header"] in text or render["reasons_header"] in text], bot_lines
+    assert not [
+        text for text in bot_lines if render["steps_header"] in text or render["reasons_header"] in text
+    ], bot_lines
     # Each step opens on a tap to what to do.
     first_step = steps.first
     first_step.locator("summary").click()
@@ -350,9 +360,14 @@ def test_html_typed_by_the_user_is_shown_as_text(page: Page, page_url: str) -> N
     signed = session_id(page)
     assert signed
     page.get_by_role("button", name="重新开始").click()
-    page.wait_for_function("(old) => { const s = JSON.parse(localStorage.getItem('chat_session') || '{}'); "
-                           "return s.session_id && s.session_id !== old; }", arg=signed)
-    page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(state="visible")
+    page.wait_for_function(
+        "(old) => { const s = JSON.parse(localStorage.getItem('chat_session') || '{}'); "
+        "return s.session_id && s.session_id !== old; }",
+        arg=signed,
+    )
+    page.locator(".rw-messages-container .rw-message").last.locator(".rw-replies .rw-reply").first.wait_for(
+        state="visible"
+    )
     assert client_texts(page) == []
     assert HTML_INPUT not in page.evaluate("localStorage.getItem('chat_session') || ''")
     assert_page_clean(page)

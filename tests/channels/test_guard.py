@@ -1,4 +1,5 @@
 """The input guard (channels/guard.py): PII masking, input checks, rate limit, notices."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Set
@@ -27,9 +28,7 @@ from channels.guard import (
 )
 from channels.guard_texts import guard_text, load_guard_texts
 
-P, ID, CARD, MAIL, QQ, TEL = (
-    PLACEHOLDERS[k] for k in ("phone", "id_card", "bank_card", "email", "qq", "landline")
-)
+P, ID, CARD, MAIL, QQ, TEL = (PLACEHOLDERS[k] for k in ("phone", "id_card", "bank_card", "email", "qq", "landline"))
 
 
 class FakeClock:
@@ -144,7 +143,7 @@ UNMASKED = [
     "1.3812345678",
     "<script>alert(1)</script>",
     "'; DROP TABLE users; --",
-    "/inform{\"debt_ratio\": 80}",
+    '/inform{"debt_ratio": 80}',
     "@someone 你好",
     "a@b",
     "借了13000，又借了15000",
@@ -306,7 +305,11 @@ def test_rate_limiter_rejects_nonsense_settings() -> None:
 def test_pii_notice_once_per_sender() -> None:
     tracker = PiiNoticeTracker(max_senders=2)
     assert [tracker.should_warn(s) for s in ("a", "a", "b", "a", "b")] == [
-        True, False, True, False, False,
+        True,
+        False,
+        True,
+        False,
+        False,
     ]
     tracker.should_warn("c")
     assert len(tracker) == 2
@@ -363,7 +366,9 @@ def test_plain_message_passes_unchanged() -> None:
     decision = new_guard().check("s", "借呗额度为什么降了，我借了20000")
     assert decision.reply is None
     assert (decision.text, decision.notices, decision.masked) == (
-        "借呗额度为什么降了，我借了20000", (), frozenset(),
+        "借呗额度为什么降了，我借了20000",
+        (),
+        frozenset(),
     )
 
 
@@ -382,8 +387,17 @@ def test_flood_is_refused_before_anything_else() -> None:
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("user-1", "user-1"), (42, "42"), ("", None), ("x" * 129, None), (True, None),
-     (None, None), ({"a": 1}, None), ("a\x00b", None), (" padded ", None)],
+    [
+        ("user-1", "user-1"),
+        (42, "42"),
+        ("", None),
+        ("x" * 129, None),
+        (True, None),
+        (None, None),
+        ({"a": 1}, None),
+        ("a\x00b", None),
+        (" padded ", None),
+    ],
 )
 def test_valid_sender(value: object, expected: Optional[str]) -> None:
     assert valid_sender(value) == expected
@@ -411,7 +425,8 @@ def test_random_uuid_sender_ids_are_kept_even_with_a_phone_shaped_digit_run() ->
 def test_metadata_is_masked_and_bounded() -> None:
     assert clean_metadata({"lang": "zh", "n": 3, "ok": True}) == {"lang": "zh", "n": 3, "ok": True}
     assert clean_metadata({"phone": "13812345678", "more": {"mail": ["a@qq.com"]}}) == {
-        "phone": P, "more": {"mail": [MAIL]},
+        "phone": P,
+        "more": {"mail": [MAIL]},
     }
     assert clean_metadata({"big": "x" * 5000}) == {}
     assert clean_metadata(["not", "an", "object"]) == {}

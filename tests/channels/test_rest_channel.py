@@ -1,4 +1,5 @@
 """The guarded REST channel (channels/rest.py): a real Sanic server on loopback, a fake bot."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
-
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 
@@ -76,12 +76,9 @@ async def url(serve_blueprint: Serve, bot: FakeBot, clock: FakeClock) -> str:
     return await serve_blueprint(channel.blueprint(bot), "/webhooks/rest")
 
 
-async def post_raw(
-    http: aiohttp.ClientSession, url: str, body: Any, query: str = ""
-) -> Tuple[int, str]:
+async def post_raw(http: aiohttp.ClientSession, url: str, body: Any, query: str = "") -> Tuple[int, str]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    async with http.post(f"{url}/webhook{query}", data=data,
-                         headers={"Content-Type": "application/json"}) as resp:
+    async with http.post(f"{url}/webhook{query}", data=data, headers={"Content-Type": "application/json"}) as resp:
         return resp.status, await resp.text()
 
 
@@ -107,17 +104,16 @@ async def test_pii_is_masked_before_the_bot_and_noticed_once(
     opening = f"我的手机号是{PHONE}，借呗额度为什么降了"
     masked = f"我的手机号是{PLACEHOLDERS['phone']}，借呗额度为什么降了"
     assert await send(http, url, "s1", opening) == [guard_text("pii_notice"), f"收到：{masked}"]
-    assert await send(http, url, "s1", f"再说一次 {PHONE}") == [
-        f"收到：再说一次 {PLACEHOLDERS['phone']}"
-    ]
+    assert await send(http, url, "s1", f"再说一次 {PHONE}") == [f"收到：再说一次 {PLACEHOLDERS['phone']}"]
     assert (await send(http, url, "s2", "卡号6222021234567890"))[0] == guard_text("pii_notice")
     assert bot.served[0] == ("s1", masked)
     assert all(PHONE not in (text or "") for _, text in bot.served)
     assert all(message.input_channel == "rest" for message in bot.received)
 
 
-@pytest.mark.parametrize("message, key", [("", "empty"), ("   ", "empty"), (None, "empty"),
-                                          ("😀😀👍", "no_text"), ("？？？", "no_text")])
+@pytest.mark.parametrize(
+    "message, key", [("", "empty"), ("   ", "empty"), (None, "empty"), ("😀😀👍", "no_text"), ("？？？", "no_text")]
+)
 @pytest.mark.asyncio
 async def test_empty_and_textless_messages_are_answered_without_the_bot(
     http: aiohttp.ClientSession, url: str, bot: FakeBot, message: Optional[str], key: str
@@ -128,9 +124,7 @@ async def test_empty_and_textless_messages_are_answered_without_the_bot(
 
 
 @pytest.mark.asyncio
-async def test_missing_message_field_is_an_empty_message(
-    http: aiohttp.ClientSession, url: str, bot: FakeBot
-) -> None:
+async def test_missing_message_field_is_an_empty_message(http: aiohttp.ClientSession, url: str, bot: FakeBot) -> None:
     assert await send(http, url, "s", None) == [guard_text("empty")]
     status, replies = await post(http, url, {"sender": "s"})
     assert (status, replies[0]["text"]) == (200, guard_text("empty"))
@@ -200,9 +194,7 @@ async def test_malformed_requests_are_400_json(
 
 @pytest.mark.parametrize("message", ["沉默", "炸"])
 @pytest.mark.asyncio
-async def test_no_reply_from_the_bot_becomes_busy(
-    http: aiohttp.ClientSession, url: str, message: str
-) -> None:
+async def test_no_reply_from_the_bot_becomes_busy(http: aiohttp.ClientSession, url: str, message: str) -> None:
     assert await send(http, url, "s", message) == [guard_text("busy")]
 
 
@@ -225,20 +217,14 @@ async def test_output_and_metadata_match_rasas_rest_channel(
 
 
 @pytest.mark.asyncio
-async def test_stream_mode_is_guarded_too(
-    http: aiohttp.ClientSession, url: str, bot: FakeBot
-) -> None:
+async def test_stream_mode_is_guarded_too(http: aiohttp.ClientSession, url: str, bot: FakeBot) -> None:
     async def stream(message: str) -> List[Dict[str, Any]]:
-        status, text = await post_raw(
-            http, url, {"sender": "st", "message": message}, "?stream=true"
-        )
+        status, text = await post_raw(http, url, {"sender": "st", "message": message}, "?stream=true")
         assert status == 200
         return [json.loads(line) for line in text.splitlines()]
 
     lines = await stream(f"手机{PHONE}")
-    assert [line["text"] for line in lines] == [
-        guard_text("pii_notice"), f"收到：手机{PLACEHOLDERS['phone']}"
-    ]
+    assert [line["text"] for line in lines] == [guard_text("pii_notice"), f"收到：手机{PLACEHOLDERS['phone']}"]
     assert [line["text"] for line in await stream("炸")] == [guard_text("busy")]
     assert [line["text"] for line in await stream("")] == [guard_text("empty")]
     assert bot.served == [("st", f"手机{PLACEHOLDERS['phone']}"), ("st", "炸")]

@@ -1,6 +1,7 @@
 """`make chat` in a real pseudo-terminal: a Chinese question gets a Chinese answer, buttons are
 offered as choices, what is typed passes the input guard (a phone number is masked before it
 is stored), and leaving the shell leaves no action server behind."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,13 @@ def test_make_chat_in_a_terminal(trained_model: Path) -> None:
     action_port, rasa_port = free_port(), free_port()
     env = {**os.environ, "TERM": "xterm"}
     child = pexpect.spawn(
-        "make", ["-s", "chat", f"ACTION_PORT={action_port}", f"RASA_PORT={rasa_port}"],
-        cwd=str(ROOT), env=env, encoding="utf-8", timeout=240, dimensions=(50, 220),
+        "make",
+        ["-s", "chat", f"ACTION_PORT={action_port}", f"RASA_PORT={rasa_port}"],
+        cwd=str(ROOT),
+        env=env,
+        encoding="utf-8",
+        timeout=240,
+        dimensions=(50, 220),
     )
     try:
         child.expect("Your input ->", timeout=480)  # loading the model is slow on a busy machine

@@ -1,23 +1,22 @@
 """The web widget's socket.io channel (channels/webchat.py): custom payloads are emitted as
 the event's data, an advice card goes before the text that carries quick replies, and every
 message passes the input guard before the bot sees it."""
+
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import pytest
 import socketio
 import yaml
-
 from rasa.core.channels.channel import UserMessage
 
 from channels.guard import PLACEHOLDERS, Guard, GuardLimits
 from channels.guard_texts import guard_text
 from channels.webchat import WebchatInput, WebchatOutput
-from tests.loopback import Serve
 from runtime.paths import ROOT
+from tests.loopback import Serve
 
 ADVICE = {"advice": {"topic": "cannot_borrow", "reasons": ["high_debt"], "steps": ["reduce_debt"]}}
 BUTTONS = [{"title": "负债率多少算高？", "payload": "/ask_debt_ratio"}]
@@ -41,8 +40,7 @@ async def test_advice_card_first_then_text_with_quick_replies() -> None:
     await output.send_response("s1", message)
     assert [data for _, data, _ in sio.emitted] == [
         ADVICE,
-        {"text": "关于「有额度借不出」……",
-         "quick_replies": [{"content_type": "text", **BUTTONS[0]}]},
+        {"text": "关于「有额度借不出」……", "quick_replies": [{"content_type": "text", **BUTTONS[0]}]},
     ]
     assert all(event == "bot_uttered" and extra["room"] == "s1" for event, _, extra in sio.emitted)
     assert "custom" in message, "the caller's message is not modified"
@@ -147,12 +145,16 @@ async def test_pii_is_masked_before_the_bot_sees_it(monkeypatch: pytest.MonkeyPa
     masked = PLACEHOLDERS["phone"]
     assert [m.text for m in bot.received] == [f"我的手机号是{masked}", f"还是{masked}"]
     assert emitted_texts(sio, "sess-1") == [
-        guard_text("pii_notice"), f"收到：我的手机号是{masked}", f"收到：还是{masked}"
+        guard_text("pii_notice"),
+        f"收到：我的手机号是{masked}",
+        f"收到：还是{masked}",
     ]
 
 
-@pytest.mark.parametrize("data, key", [({"message": "  "}, "empty"), ({}, "empty"),
-                                       ({"message": 42}, "empty"), ({"message": "😀👍"}, "no_text")])
+@pytest.mark.parametrize(
+    "data, key",
+    [({"message": "  "}, "empty"), ({}, "empty"), ({"message": 42}, "empty"), ({"message": "😀👍"}, "no_text")],
+)
 @pytest.mark.asyncio
 async def test_empty_message_is_answered_without_the_bot(
     monkeypatch: pytest.MonkeyPatch, data: Dict[str, Any], key: str
@@ -182,7 +184,10 @@ async def test_flood_is_refused_per_session(monkeypatch: pytest.MonkeyPatch) -> 
     await handler("sid-2", {"message": "你好", "session_id": "other-user"})
     assert [m.sender_id for m in bot.received] == ["busy-user", "busy-user", "other-user"]
     assert [data["text"] for _, data, _ in sio.emitted] == [
-        "收到：第0条", "收到：第1条", guard_text("rate_limited"), "收到：你好"
+        "收到：第0条",
+        "收到：第1条",
+        guard_text("rate_limited"),
+        "收到：你好",
     ]
 
 
@@ -195,9 +200,15 @@ async def test_messages_that_are_not_objects_are_ignored(monkeypatch: pytest.Mon
     assert bot.received == [] and sio.emitted == []
 
 
-@pytest.mark.parametrize("data", [{"message": "你好"}, {"message": "你好", "session_id": "x" * 300},
-                                  {"message": "你好", "session_id": "victim-session"},
-                                  {"message": "你好", "session_id": "victim-session.0123456789abcdef"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"message": "你好"},
+        {"message": "你好", "session_id": "x" * 300},
+        {"message": "你好", "session_id": "victim-session"},
+        {"message": "你好", "session_id": "victim-session.0123456789abcdef"},
+    ],
+)
 @pytest.mark.asyncio
 async def test_messages_for_a_session_not_joined_get_a_polite_answer(
     monkeypatch: pytest.MonkeyPatch, data: Any

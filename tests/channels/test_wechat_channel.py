@@ -15,9 +15,8 @@ import pytest
 import pytest_asyncio
 import xmltodict
 from aiohttp import web
-from wechatpy.crypto import WeChatCrypto
-
 from rasa.core.channels.channel import UserMessage
+from wechatpy.crypto import WeChatCrypto
 
 from channels.guard import PLACEHOLDERS, Guard, GuardLimits
 from channels.guard_texts import guard_text
@@ -28,7 +27,6 @@ from channels.wechat import (
     WeChatInput,
 )
 from channels.wechat_api import CustomerServiceClient
-from channels.wechat_shared import LocalState
 from channels.wechat_format import (
     TEXT_LIMIT_BYTES,
     TRUNCATION_NOTICE,
@@ -36,8 +34,8 @@ from channels.wechat_format import (
     render_reply,
     truncate_text,
 )
+from channels.wechat_shared import LocalState
 from tests.loopback import Serve
-
 
 TOKEN = "jiebei-test-token"
 APPID = "wx0123456789abcdef"
@@ -123,14 +121,14 @@ class FakeWeChatAPI:
 
     async def wait_for_sent(self, count: int, timeout: float = 5.0) -> None:
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.sent) >= count), timeout
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.sent) >= count), timeout)
 
     async def _token(self, request: web.Request) -> web.Response:
         query = request.query
         if (query.get("grant_type"), query.get("appid"), query.get("secret")) != (
-            "client_credential", APPID, APPSECRET
+            "client_credential",
+            APPID,
+            APPSECRET,
         ):
             return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
         self.token_calls += 1
@@ -279,8 +277,16 @@ def test_truncation_respects_byte_limit_and_keeps_options() -> None:
 
 @pytest.mark.parametrize(
     "answer, expected",
-    [("1", "/ask_limit_dropped"), ("１", "/ask_limit_dropped"), (" 2 ", "/ask_cannot_borrow"),
-     ("3", None), ("0", "/restart"), ("一", None), ("12345678", None), ("额度", None)],
+    [
+        ("1", "/ask_limit_dropped"),
+        ("１", "/ask_limit_dropped"),
+        (" 2 ", "/ask_cannot_borrow"),
+        ("3", None),
+        ("0", "/restart"),
+        ("一", None),
+        ("12345678", None),
+        ("额度", None),
+    ],
 )
 def test_match_button(answer: str, expected: Optional[str]) -> None:
     assert match_button(answer, BUTTONS) == expected
@@ -310,9 +316,7 @@ def test_from_credentials_defaults_to_environment(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.asyncio
-async def test_signed_get_returns_echostr(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_signed_get_returns_echostr(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     url = await start_channel(make_channel(), FakeBot())
     async with http.get(f"{url}/webhook", params=signed(echostr="echo-123")) as resp:
         assert resp.status == 200
@@ -323,9 +327,7 @@ async def test_signed_get_returns_echostr(
 
 
 @pytest.mark.asyncio
-async def test_bad_signature_is_rejected(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_bad_signature_is_rejected(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
     forged = signed(token="not-the-token", echostr="echo")
@@ -385,7 +387,9 @@ async def test_an_unsigned_oversize_body_is_refused_unread(
 ) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
-    status, _ = await post(http, url, text_xml("额" * 30_000), params={"signature": "bad", "timestamp": "1", "nonce": "n"})
+    status, _ = await post(
+        http, url, text_xml("额" * 30_000), params={"signature": "bad", "timestamp": "1", "nonce": "n"}
+    )
     assert status == 413
     assert bot.received == []
 
@@ -414,9 +418,7 @@ async def test_text_message_gets_joined_reply_with_numbered_options(
 
 
 @pytest.mark.asyncio
-async def test_numeric_answer_maps_to_button_payload(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_numeric_answer_maps_to_button_payload(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
     await post(http, url, text_xml("你好"))
@@ -435,9 +437,7 @@ async def test_numeric_answer_maps_to_button_payload(
 
 
 @pytest.mark.asyncio
-async def test_retried_msg_id_is_processed_once(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_retried_msg_id_is_processed_once(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
     xml = text_xml("稍等", msg_id="900001")
@@ -450,9 +450,7 @@ async def test_retried_msg_id_is_processed_once(
 
 
 @pytest.mark.asyncio
-async def test_safe_mode_round_trip(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_safe_mode_round_trip(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(appid=APPID, aes_key=AES_KEY), bot)
     crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
@@ -472,9 +470,7 @@ async def test_safe_mode_round_trip(
     assert status == 200
     outer = reply_fields(encrypted_reply)
     assert "Content" not in outer
-    plain = crypto.decrypt_message(
-        encrypted_reply, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]
-    )
+    plain = crypto.decrypt_message(encrypted_reply, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
     assert reply_fields(plain)["Content"].startswith("您好，我是借呗额度助手。")
     assert bot.texts == ["你好"]
 
@@ -507,9 +503,7 @@ async def test_non_text_and_empty_messages_get_polite_answers(
 
 
 @pytest.mark.asyncio
-async def test_bot_failure_is_answered_politely(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_bot_failure_is_answered_politely(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     url = await start_channel(make_channel(), FakeBot())
     status, body = await post(http, url, text_xml("炸"))
     assert status == 200
@@ -529,9 +523,7 @@ async def test_pii_is_masked_before_the_bot_and_noticed_once(
     url = await start_channel(make_channel(), bot)
     masked = PLACEHOLDERS["phone"]
     _, body = await post(http, url, text_xml(f"我的手机号是{PHONE}，额度降了"))
-    assert reply_fields(body)["Content"] == (
-        f"{guard_text('pii_notice')}\n\n收到：我的手机号是{masked}，额度降了"
-    )
+    assert reply_fields(body)["Content"] == (f"{guard_text('pii_notice')}\n\n收到：我的手机号是{masked}，额度降了")
     _, body = await post(http, url, text_xml(f"{PHONE}"))
     assert reply_fields(body)["Content"] == f"收到：{masked}"
     assert bot.texts == [f"我的手机号是{masked}，额度降了", masked]
@@ -587,16 +579,12 @@ async def test_slow_bot_answers_success_then_delivers_via_api(
     start_channel: StartChannel, http: aiohttp.ClientSession, wechat_api: FakeWeChatAPI
 ) -> None:
     bot = FakeBot()
-    channel = make_channel(
-        appid=APPID, appsecret=APPSECRET, api_base=wechat_api.base, reply_timeout=0.3
-    )
+    channel = make_channel(appid=APPID, appsecret=APPSECRET, api_base=wechat_api.base, reply_timeout=0.3)
     url = await start_channel(channel, bot)
 
     slow_first = text_xml("慢一", msg_id="900101")
     started = time.monotonic()
-    results = await asyncio.gather(
-        post(http, url, slow_first), post(http, url, text_xml("慢二", openid="o_user_0002"))
-    )
+    results = await asyncio.gather(post(http, url, slow_first), post(http, url, text_xml("慢二", openid="o_user_0002")))
     assert time.monotonic() - started < SLOW_S
     assert results == [(200, "success"), (200, "success")]
     # WeChat's retry of a message that is still being processed.
@@ -823,14 +811,14 @@ async def test_a_from_user_name_that_is_no_wechat_id_is_refused(
 
 
 @pytest.mark.asyncio
-async def test_subscribe_events_pass_the_rate_limit(
-    start_channel: StartChannel, http: aiohttp.ClientSession
-) -> None:
+async def test_subscribe_events_pass_the_rate_limit(start_channel: StartChannel, http: aiohttp.ClientSession) -> None:
     bot = FakeBot()
     url = await start_channel(make_channel(guard=Guard(GuardLimits(burst=2), clock=lambda: 0.0)), bot)
     contents = []
     for _ in range(4):
-        xml = event_xml("subscribe").replace(f"<CreateTime>{int(time.time())}", f"<CreateTime>{uuid.uuid4().int % 10**9}")
+        xml = event_xml("subscribe").replace(
+            f"<CreateTime>{int(time.time())}", f"<CreateTime>{uuid.uuid4().int % 10**9}"
+        )
         contents.append(reply_fields((await post(http, url, xml))[1])["Content"])
     assert contents[:2] == [WELCOME, WELCOME]
     assert contents[2:] == [guard_text("rate_limited")] * 2

@@ -1,4 +1,5 @@
 """channels/wechat_replay.py: the time window and the nonce memory, without a server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,11 +23,20 @@ def test_new_then_repeat_then_forged() -> None:
     assert verdict(str(int(NOW)), "n2", b"<xml>b</xml>", memory) == "new"
 
 
-@pytest.mark.parametrize("timestamp, expected", [
-    (str(int(NOW - 300)), "new"), (str(int(NOW + 300)), "new"),
-    (str(int(NOW - 301)), "stale"), (str(int(NOW + 301)), "stale"), ("0", "stale"),
-    ("", "forged"), ("abc", "forged"), ("-5", "forged"), ("1" * 20, "forged"),
-])
+@pytest.mark.parametrize(
+    "timestamp, expected",
+    [
+        (str(int(NOW - 300)), "new"),
+        (str(int(NOW + 300)), "new"),
+        (str(int(NOW - 301)), "stale"),
+        (str(int(NOW + 301)), "stale"),
+        ("0", "stale"),
+        ("", "forged"),
+        ("abc", "forged"),
+        ("-5", "forged"),
+        ("1" * 20, "forged"),
+    ],
+)
 def test_the_window(timestamp: str, expected: str) -> None:
     assert verdict(timestamp, "n", b"", InMemoryNonces()) == expected
 

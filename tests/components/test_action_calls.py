@@ -1,10 +1,10 @@
 """How Rasa calls the action server: the compiled response check accepts and rejects exactly
 what Rasa's own check does, and the wait for an action is bounded."""
+
 import jsonschema
 import pytest
-from rasa.core.actions.action import RemoteAction
-
 import rasa.core.actions.action as rasa_action
+from rasa.core.actions.action import RemoteAction
 
 import components  # noqa: F401  (installs the tuning)
 from components.action_calls import action_call_timeout, validate_action_result
@@ -12,8 +12,10 @@ from runtime import rasa_patches
 
 RESPONSES = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "debt_ratio", "value": 30.0, "timestamp": None}],
-     "responses": [{"text": "好的", "buttons": [{"title": "有", "payload": "/affirm"}], "custom": {}}]},
+    {
+        "events": [{"event": "slot", "name": "debt_ratio", "value": 30.0, "timestamp": None}],
+        "responses": [{"text": "好的", "buttons": [{"title": "有", "payload": "/affirm"}], "custom": {}}],
+    },
     {"events": [{"event": "rewind"}], "responses": []},
     {"events": "not a list", "responses": []},
     {"events": [{"event": "no_such_event"}], "responses": []},

@@ -1,4 +1,5 @@
 """Messages in other languages are marked non_chinese; Chinese, numbers and payloads are not."""
+
 import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -36,8 +37,13 @@ def test_is_non_chinese(text, expected):
 
 
 def test_component_overrides_the_intent_only_for_other_languages():
-    english = Message(data={TEXT: "my account was closed", INTENT: {"name": "out_of_scope", "confidence": 0.6},
-                            INTENT_RANKING_KEY: [{"name": "out_of_scope", "confidence": 0.6}]})
+    english = Message(
+        data={
+            TEXT: "my account was closed",
+            INTENT: {"name": "out_of_scope", "confidence": 0.6},
+            INTENT_RANKING_KEY: [{"name": "out_of_scope", "confidence": 0.6}],
+        }
+    )
     chinese = Message(data={TEXT: "借呗被关了", INTENT: {"name": "ask_limit_closed", "confidence": 0.9}})
     LanguageGuard().process([english, chinese])
     assert english.get(INTENT) == {"name": "non_chinese", "confidence": 1.0}

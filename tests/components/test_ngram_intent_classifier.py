@@ -1,6 +1,7 @@
 """The char-n-gram intent classifier (components/ngram_intent_classifier.py): trained, persisted
 and loaded through Rasa's model storage, deciding when confident and deferring to an earlier classifier
 otherwise, with the sentence encoder's features appended when the pipeline has them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -97,6 +98,7 @@ def test_one_intent_is_not_enough_to_train(storage):
 
 # --- with the sentence encoder's features --------------------------------------------------
 
+
 def featurized(messages):
     from components.sentence_encoder import SentenceEncoderFeaturizer
 
@@ -108,7 +110,8 @@ def trained_with_embeddings(storage) -> NgramIntentClassifier:
     data = training_data()
     featurized(data.training_examples)
     component = NgramIntentClassifier.create(
-        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
+        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context()
+    )
     component.train(data)
     return component
 
@@ -117,7 +120,8 @@ def test_trained_with_embeddings_it_keeps_their_size_and_reads_paraphrases(stora
     component = trained_with_embeddings(storage)
     assert component._model["embedding_dimension"] == 512
     loaded = NgramIntentClassifier.load(
-        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context())
+        {**NgramIntentClassifier.get_default_config(), "min_confidence": 0.0}, storage, Resource("ngram"), context()
+    )
     [message] = featurized([Message(data={"text": "借呗的可用额度下降了"})])
     loaded.process([message])
     assert message.get("intent")["name"] == "ask_limit_dropped"

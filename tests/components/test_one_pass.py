@@ -1,5 +1,6 @@
 """Each message is normalised once (issue 16): TextNormalizer keeps the normalised text as the
 `normalized_text` attribute; later components, the parsers and the actions take it as it is."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List

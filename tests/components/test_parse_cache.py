@@ -1,5 +1,6 @@
 """The NLU result cache (components/parse_cache.py): bounded, keyed by the normalised text,
 the same answers as a fresh parse, empty for every model Rasa loads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,16 @@ def test_size_zero_keeps_nothing() -> None:
     assert len(cache) == 0 and cache.get("k") is None
 
 
-@pytest.mark.parametrize("text, key", [
-    ("沒有", "没有"), ("借唄額度", "借呗额度"), ("/greet", None), ("   ", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("沒有", "没有"),
+        ("借唄額度", "借呗额度"),
+        ("/greet", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
 def test_the_key_is_the_normalised_text_and_payloads_have_none(text: object, key: object) -> None:
     assert cache_key(text) == key
 
@@ -56,7 +64,9 @@ def parse(agent: Any, text: str) -> Dict[str, Any]:
     return asyncio.run(agent.parse_message(text))
 
 
-def test_a_repeated_message_is_answered_from_the_cache_with_the_same_result(agent: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_repeated_message_is_answered_from_the_cache_with_the_same_result(
+    agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = []
     graph = agent.processor.graph_runner
     original = graph.run

@@ -1,5 +1,6 @@
 """Limit questions about another product, and requests to close or lower one's own Jiebei, are
 out of scope (advisor/scope.py and the ScopeGuard component that applies it after the classifiers)."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,15 @@ def test_scoped_intent(text, intent, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["我想把借呗关掉", "请帮我关闭蚂蚁借呗", "借呗可以手动调低额度吗", "怎样暂停使用借呗", "给我注销借呗",
-     "能不能降低我的借呗额度", "借唄怎麼關閉"],  # the last one traditional: the rule reads normalised text
+    [
+        "我想把借呗关掉",
+        "请帮我关闭蚂蚁借呗",
+        "借呗可以手动调低额度吗",
+        "怎样暂停使用借呗",
+        "给我注销借呗",
+        "能不能降低我的借呗额度",
+        "借唄怎麼關閉",
+    ],  # the last one traditional: the rule reads normalised text
 )
 def test_a_request_to_stop_one_s_own_jiebei_is_out_of_scope(text):
     assert asks_to_stop_own_jiebei(normalize_text(text))
@@ -45,9 +53,18 @@ def test_a_request_to_stop_one_s_own_jiebei_is_out_of_scope(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["借呗怎么被关闭了", "怎么给我关闭了借呗", "借呗怎么冻结了", "借呗被关闭的原因", "额度为什么降低了",
-     "自己关掉的借呗怎么重新打开", "借呗冻结了怎么解冻", "我想知道借呗为什么被冻结", "为什么给我关闭借呗",
-     "借呗怎么会降低额度"],
+    [
+        "借呗怎么被关闭了",
+        "怎么给我关闭了借呗",
+        "借呗怎么冻结了",
+        "借呗被关闭的原因",
+        "额度为什么降低了",
+        "自己关掉的借呗怎么重新打开",
+        "借呗冻结了怎么解冻",
+        "我想知道借呗为什么被冻结",
+        "为什么给我关闭借呗",
+        "借呗怎么会降低额度",
+    ],
 )
 def test_something_done_to_the_user_stays_a_limit_question(text):
     assert not asks_to_stop_own_jiebei(normalize_text(text))

@@ -1,4 +1,5 @@
 """The frozen sentence encoder (components/sentence_encoder.py): dense sentence features."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,11 +1,12 @@
 """Statements of the user's own facts are `inform` (advisor/statements.py, components/statement_guard.py)."""
+
 from __future__ import annotations
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from advisor.normalize import normalize_text
 from advisor.facts import extract_facts
+from advisor.normalize import normalize_text
 from advisor.statements import only_states_facts
 from components.statement_guard import StatementGuard
 
@@ -42,8 +43,14 @@ def test_only_states_facts(text: str, statement: bool) -> None:
 
 
 def _message(text: str, intent: str, entities: list) -> Message:
-    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8},
-                         "intent_ranking": [{"name": intent, "confidence": 0.8}], "entities": entities})
+    return Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.8},
+            "intent_ranking": [{"name": intent, "confidence": 0.8}],
+            "entities": entities,
+        }
+    )
 
 
 def test_guard_makes_a_statement_inform_and_keeps_the_classifiers_guess_behind_it() -> None:

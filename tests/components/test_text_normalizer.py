@@ -1,4 +1,5 @@
 """The TextNormalizer graph component, at inference and on training data."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -138,9 +139,8 @@ def test_recipe_graph_runs_normalizer_before_tokenizer() -> None:
     import components.situation_extractor  # noqa: F401  (registers the component)
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
-    graph = DefaultV1Recipe().graph_config_for_recipe(
-        copy.deepcopy(config), {}, training_type=TrainingType.NLU
-    )
+    graph = DefaultV1Recipe().graph_config_for_recipe(copy.deepcopy(config), {}, training_type=TrainingType.NLU)
+
     def node(schema: Any, prefix: str) -> str:
         (name,) = [n for n in schema.nodes if n.startswith(prefix)]
         return name

@@ -1,4 +1,5 @@
 """The web page's generated files (devtools/build_web.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The static server of the web page (devtools/serve_web.py): what it serves, and its CSP."""
+
 from __future__ import annotations
 
 import threading
@@ -43,10 +44,19 @@ def test_serves_the_page_with_its_policy(base_url: str) -> None:
     assert "googleapis" not in policy and "*" not in policy
 
 
-@pytest.mark.parametrize("path", [
-    "/node_modules/rasa-webchat/package.json", "/package.json", "/package-lock.json",
-    "/vendor/", "/node_modules/", "/%2e%2e/Makefile", "/.gitignore", "/../credentials.yml",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/node_modules/rasa-webchat/package.json",
+        "/package.json",
+        "/package-lock.json",
+        "/vendor/",
+        "/node_modules/",
+        "/%2e%2e/Makefile",
+        "/.gitignore",
+        "/../credentials.yml",
+    ],
+)
 def test_serves_nothing_but_the_page(base_url: str, path: str) -> None:
     assert status(base_url + path) == 404
 

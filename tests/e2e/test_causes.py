@@ -4,6 +4,7 @@ Simulated users play the whole diagnosis over REST against the running bot (acti
 `rasa run`): each answers every question truthfully, as typed text, and picks its option of the
 multiple-choice question by number, the way a user reads the numbered list.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,10 @@ MORE: Dict[str, Tuple[User, str]] = {
     "stated_stolen": (User("借呗借不出来，前几天账号被盗过，刚改了密码"), "account_security"),
     "stated_transfers": (User("借呗用不了了，上周有人往我账户转了十几万，又马上转走了"), "abnormal_activity"),
     "mixed_debt_and_loans": (User(OPENING, {"debt_ratio": "八成", "recent_applications": "有"}), "high_debt"),
-    "mixed_overdue_and_transfers": (User("借呗被关了", {"has_overdue": "有", "overdue_days": "一个多月"},
-                                         picks=("abnormal_activity",)), "overdue"),
+    "mixed_overdue_and_transfers": (
+        User("借呗被关了", {"has_overdue": "有", "overdue_days": "一个多月"}, picks=("abnormal_activity",)),
+        "overdue",
+    ),
     "mixed_two_rare_causes": (User(OPENING, picks=("inactive_account", "credit_report")), None),
 }
 
@@ -154,6 +157,7 @@ def test_on_average_at_most_four_questions(single_cause) -> None:
 
 
 # --- statements are inform (issue 14, point 2) ------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "statement, said_back, fact",

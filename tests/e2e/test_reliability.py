@@ -1,4 +1,5 @@
 """Issue "trustworthy under bad input, faults and load", against running bots over REST."""
+
 from __future__ import annotations
 
 import re
@@ -24,11 +25,25 @@ def sender() -> str:
 
 # --- 1. bad input -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "message",
-    ["", "   ", "\x00\x01\x02", "😀😀😀", "？？？", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
-     "'; DROP TABLE users; --", "1234567", "0000000000", "hello, how are you?", "借唄額度為什麼降了",
-     "借" * 3000, "a" * 5000],
+    [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "😀😀😀",
+        "？？？",
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "'; DROP TABLE users; --",
+        "1234567",
+        "0000000000",
+        "hello, how are you?",
+        "借唄額度為什麼降了",
+        "借" * 3000,
+        "a" * 5000,
+    ],
 )
 def test_bad_input_gets_a_polite_chinese_answer(bot: Bot, message: str) -> None:
     reply = texts(bot.send(sender(), message))
@@ -73,12 +88,16 @@ def test_pii_is_masked_before_storage_and_logs(bot: Bot) -> None:
         content = path.read_bytes().decode("utf-8", errors="replace")
         for kind, value in PII.items():
             assert value not in content, f"{kind} in clear in {path.name}"
-    stored_events = sqlite3.connect(bot.workdir / "tracker.db").execute(
-        "select count(*) from events where sender_id = ?", (who,)).fetchone()[0]
+    stored_events = (
+        sqlite3.connect(bot.workdir / "tracker.db")
+        .execute("select count(*) from events where sender_id = ?", (who,))
+        .fetchone()[0]
+    )
     assert stored_events > 0, "the conversation is in the tracker store"
 
 
 # --- 3 and 4. faults, nothing lost --------------------------------------------------------------
+
 
 def test_action_server_down_gives_a_polite_reply_and_recovers(tmp_path: Path) -> None:
     action_port = free_port()
@@ -104,13 +123,13 @@ def test_conversation_survives_a_restart(tmp_path: Path) -> None:
 
 # --- 5. concurrency -------------------------------------------------------------------------------
 
+
 def one_user(bot: Bot, index: int) -> tuple:
     who = f"crowd-{index}-{uuid.uuid4().hex[:6]}"
     ratio = 10 + index * 3
     overdue = index % 2 == 0
     bot.send(who, "借呗有额度为什么借不出来")
-    answers = {"has_overdue": "有" if overdue else "没有", "overdue_days": f"{index + 1}天",
-               "debt_ratio": f"{ratio}%"}
+    answers = {"has_overdue": "有" if overdue else "没有", "overdue_days": f"{index + 1}天", "debt_ratio": f"{ratio}%"}
     for _ in range(8):
         slot = bot.tracker(who)["slots"]["requested_slot"]
         if slot is None:
@@ -133,6 +152,7 @@ def test_24_concurrent_conversations_keep_their_own_facts(bot: Bot) -> None:
 
 # --- 6. access ---------------------------------------------------------------------------------------
 
+
 def test_the_api_refuses_requests_without_the_token(bot: Bot) -> None:
     import urllib.error
     import urllib.request
@@ -145,13 +165,22 @@ def test_the_api_refuses_requests_without_the_token(bot: Bot) -> None:
 def test_the_api_is_never_started_without_a_token() -> None:
     """Every command that opens the API goes through runtime/rasa_run.py (which refuses to
     without RASA_TOKEN, tests/e2e/test_security.py) or passes a JWT secret."""
-    for path in [ROOT / "Makefile", ROOT / "README.md", *(p for folder in ("devtools", "quality", "runtime", "deploy/local_cluster") for p in ROOT.glob(f"{folder}/*") if p.is_file())]:
+    for path in [
+        ROOT / "Makefile",
+        ROOT / "README.md",
+        *(
+            p
+            for folder in ("devtools", "quality", "runtime", "deploy/local_cluster")
+            for p in ROOT.glob(f"{folder}/*")
+            if p.is_file()
+        ),
+    ]:
         if path.name == "rasa_run.py":
             continue
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines):
             if "--enable-api" in line:
-                command = " ".join(lines[max(0, number - 3): number + 1])
+                command = " ".join(lines[max(0, number - 3) : number + 1])
                 assert "rasa_run" in command or "--jwt-secret" in line, f"{path.name}: {line.strip()}"
 
 

@@ -3,6 +3,7 @@
 Each conversation reads `requested_slot` from the tracker to know what the bot asked and
 answers like a user with a given situation would.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -102,9 +103,7 @@ def test_four_questions_or_fewer_on_average(outcomes):
 
 
 def test_facts_in_the_opening_message_are_not_asked_again(bot):
-    payload, asked, slots = converse(
-        bot, "借呗有额度但借不出来，我上个月逾期了十天，每个月还款占工资一半", {}
-    )
+    payload, asked, slots = converse(bot, "借呗有额度但借不出来，我上个月逾期了十天，每个月还款占工资一半", {})
     assert slots["has_overdue"] is True
     assert slots["overdue_days"] == 10.0
     assert slots["debt_ratio"] == 50.0
@@ -257,7 +256,9 @@ def test_restart_forgets_the_facts_and_offers_the_problems_again(bot):
     assert bot.tracker(sender)["slots"]["overdue_days"] == 10.0
     replies = bot.send(sender, "/restart")
     assert "重新开始" in texts(replies)
-    assert {"/ask_cannot_borrow", "/ask_limit_dropped"} <= {b["payload"] for m in replies for b in m.get("buttons") or []}
+    assert {"/ask_cannot_borrow", "/ask_limit_dropped"} <= {
+        b["payload"] for m in replies for b in m.get("buttons") or []
+    }
     slots = bot.tracker(sender)["slots"]
     assert slots["overdue_days"] is None and slots["has_overdue"] is None and slots["diagnosis_topic"] is None
     # The next problem starts a fresh diagnosis that asks about the overdue again.

@@ -1,6 +1,7 @@
 """Issue 15: nobody gets in where they don't belong. Each test attacks a running server on
 loopback, the way someone on the network or with a leaked address would.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,6 +56,7 @@ def actions_url(tmp_path_factory: pytest.TempPathFactory):
 
 # --- listening addresses ---------------------------------------------------------------------
 
+
 def test_the_action_server_listens_on_loopback_only(actions_url: str) -> None:
     assert listening_addresses(port_of(actions_url)) == {LOOPBACK_V4}
 
@@ -67,16 +69,23 @@ def test_rasa_listens_on_loopback_only(bot: Bot) -> None:
 def test_make_starts_everything_on_loopback_unless_told_otherwise(target: str) -> None:
     plan = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True).stdout
     assert "--interface 127.0.0.1" in plan and "actions.server" in open(ROOT / "devtools/with_action_server.sh").read()
-    exposed = subprocess.run(["make", "-n", target, "RASA_INTERFACE=0.0.0.0"], cwd=ROOT, capture_output=True,
-                             text=True).stdout
+    exposed = subprocess.run(
+        ["make", "-n", target, "RASA_INTERFACE=0.0.0.0"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
     assert "--interface 0.0.0.0" in exposed
 
 
 # --- who may call the action server ---------------------------------------------------------
 
-ACTION_CALL = json.dumps({"next_action": "action_session_start", "sender_id": "attacker", "version": "3.6.2",
-                          "tracker": {"sender_id": "attacker", "slots": {}, "events": [], "latest_message": {}},
-                          "domain": {}}).encode()
+ACTION_CALL = json.dumps(
+    {
+        "next_action": "action_session_start",
+        "sender_id": "attacker",
+        "version": "3.6.2",
+        "tracker": {"sender_id": "attacker", "slots": {}, "events": [], "latest_message": {}},
+        "domain": {},
+    }
+).encode()
 
 
 @pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "guess"}, {SECRET_HEADER: LOCAL_ACTION_SECRET + "x"}])
@@ -99,20 +108,27 @@ def test_the_health_probe_stays_open_and_rasa_s_calls_pass(actions_url: str) -> 
 def test_a_deflate_bomb_is_refused_before_it_inflates(actions_url: str) -> None:
     bomb = zlib.compress(b"{" + b" " * (300 * 1024 * 1024) + b"}", 9)  # 300 MB of JSON in about 300 KB
     assert len(bomb) < 1024 * 1024
-    status, body = post(f"{actions_url}/webhook", bomb, {SECRET_HEADER: LOCAL_ACTION_SECRET, "Content-Encoding": "deflate"})
+    status, body = post(
+        f"{actions_url}/webhook", bomb, {SECRET_HEADER: LOCAL_ACTION_SECRET, "Content-Encoding": "deflate"}
+    )
     assert status == 413, body[:200]
     # The server is still there and still answers.
     assert post(f"{actions_url}/webhook", ACTION_CALL, {SECRET_HEADER: LOCAL_ACTION_SECRET})[0] == 200
 
 
 def test_a_small_deflated_call_still_works(actions_url: str) -> None:
-    status, body = post(f"{actions_url}/webhook", zlib.compress(ACTION_CALL),
-                        {SECRET_HEADER: LOCAL_ACTION_SECRET, "Content-Encoding": "deflate"})
+    status, body = post(
+        f"{actions_url}/webhook",
+        zlib.compress(ACTION_CALL),
+        {SECRET_HEADER: LOCAL_ACTION_SECRET, "Content-Encoding": "deflate"},
+    )
     assert status == 200, body
 
 
 def test_an_oversized_body_is_refused(actions_url: str) -> None:
-    status, _ = post(f"{actions_url}/webhook", b"{" + b" " * (3 * 1024 * 1024) + b"}", {SECRET_HEADER: LOCAL_ACTION_SECRET})
+    status, _ = post(
+        f"{actions_url}/webhook", b"{" + b" " * (3 * 1024 * 1024) + b"}", {SECRET_HEADER: LOCAL_ACTION_SECRET}
+    )
     assert status == 413
 
 
@@ -126,8 +142,14 @@ def test_an_error_never_echoes_the_conversation(actions_url: str) -> None:
 
 def test_the_action_server_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "ACTION_SERVER_SECRET": ""}
-    result = subprocess.run([str(BIN / "python"), "-m", "actions.server", "--port", str(free_port())], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(BIN / "python"), "-m", "actions.server", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "ACTION_SERVER_SECRET" in result.stderr + result.stdout
 
@@ -147,8 +169,17 @@ PII_FORMS = [
     "QQ号 123456789 加我",
     "座机 010-87654321",
 ]
-PII_TRACES = [b"1234 5678", b"1234.5678", b"12345678", "一三八一二三".encode(), b"0307 1234",
-              b"1234567890123", b"jiebei.victim", b"123456789", b"87654321"]
+PII_TRACES = [
+    b"1234 5678",
+    b"1234.5678",
+    b"12345678",
+    "一三八一二三".encode(),
+    b"0307 1234",
+    b"1234567890123",
+    b"jiebei.victim",
+    b"123456789",
+    b"87654321",
+]
 
 
 def stored_bytes(bot: Bot) -> bytes:
@@ -166,8 +197,11 @@ def test_pii_in_every_form_is_masked_before_it_is_stored(bot: Bot) -> None:
     for number, text in enumerate(PII_FORMS):
         replies = bot.send(f"pii-form-{number}", text)
         assert replies and all("138" not in (reply.get("text") or "") for reply in replies)
-        user_texts = [event.get("text") or "" for event in bot.tracker(f"pii-form-{number}")["events"]
-                      if event.get("event") == "user"]
+        user_texts = [
+            event.get("text") or ""
+            for event in bot.tracker(f"pii-form-{number}")["events"]
+            if event.get("event") == "user"
+        ]
         assert user_texts and "〔" in user_texts[-1], (text, user_texts)
     stored = stored_bytes(bot)
     leaked = [trace for trace in PII_TRACES if trace in stored]
@@ -190,8 +224,11 @@ def test_a_sender_id_that_is_a_phone_number_is_not_stored(bot: Bot) -> None:
 
 
 def test_metadata_is_masked_and_bounded_before_it_is_stored(bot: Bot) -> None:
-    body = {"sender": "meta-attack", "message": "借呗额度降了",
-            "metadata": {"phone": "13766667777", "padding": "x" * 50_000}}
+    body = {
+        "sender": "meta-attack",
+        "message": "借呗额度降了",
+        "metadata": {"phone": "13766667777", "padding": "x" * 50_000},
+    }
     bot.post("/webhooks/rest/webhook", body)
     body = {"sender": "meta-small", "message": "你好", "metadata": {"contact": "13766668888", "lang": "zh"}}
     bot.post("/webhooks/rest/webhook", body)
@@ -213,6 +250,7 @@ def test_a_slash_message_is_cut_masked_and_never_logged_as_an_intent(bot: Bot) -
 
 # --- WeChat: a leaked signed URL is good for one message, for five minutes -------------------
 
+
 def wechat_post(bot: Bot, timestamp: int, nonce: str, openid: str, content: str) -> int:
     import hashlib
     import time
@@ -223,9 +261,11 @@ def wechat_post(bot: Bot, timestamp: int, nonce: str, openid: str, content: str)
 
     signature = hashlib.sha1("".join(sorted([WECHAT_TEST_TOKEN, str(timestamp), nonce])).encode()).hexdigest()
     query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
-    body = (f"<xml><ToUserName>gh_jiebei</ToUserName><FromUserName>{openid}</FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>").encode()
+    body = (
+        f"<xml><ToUserName>gh_jiebei</ToUserName><FromUserName>{openid}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>"
+    ).encode()
     return post(f"{bot.url}/webhooks/wechat/webhook?{query}", body, {"Content-Type": "text/xml"})[0]
 
 
@@ -246,6 +286,7 @@ def test_a_replayed_wechat_url_cannot_post_as_someone_else(bot: Bot) -> None:
 
 # --- files: owner-only, and a store that cannot be written is not silently forgotten ---------
 
+
 def test_the_tracker_store_and_the_logs_are_owner_only(bot: Bot) -> None:
     bot.send("file-modes", "你好")
     assert bot.workdir is not None
@@ -258,9 +299,17 @@ def test_the_tracker_store_and_the_logs_are_owner_only(bot: Bot) -> None:
 def test_make_chat_and_run_write_var_owner_only() -> None:
     script = (ROOT / "devtools" / "with_action_server.sh").read_text()
     assert "umask 077" in script
-    result = subprocess.run(["bash", "-c", "umask 022; source <(sed -n '/^umask/p' devtools/with_action_server.sh); "
-                                           "f=$(mktemp -d)/x; : > $f; stat -c %a $f"],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            "umask 022; source <(sed -n '/^umask/p' devtools/with_action_server.sh); "
+            "f=$(mktemp -d)/x; : > $f; stat -c %a $f",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.stdout.strip() == "600"
 
 
@@ -286,6 +335,7 @@ def yaml_text(key: str) -> str:
 
 # --- tokens: not in argv, not printed when chosen, not in nginx's logs ------------------------
 
+
 def command_lines() -> str:
     found = []
     for path in Path("/proc").glob("[0-9]*/cmdline"):
@@ -308,13 +358,22 @@ def test_the_launcher_refuses_an_open_api_and_a_token_in_argv() -> None:
 
     assert rasa_arguments(["--enable-api"], "t0k") == ["rasa", "run", "--enable-api", "--auth-token", "t0k"]
     assert rasa_arguments(["--port", "5005"], None) == ["rasa", "run", "--port", "5005"]
-    for argv, token in ((["--enable-api"], None), (["--enable-api", "--auth-token", "x"], None),
-                        (["--auth-token=x"], "t0k")):
+    for argv, token in (
+        (["--enable-api"], None),
+        (["--enable-api", "--auth-token", "x"], None),
+        (["--auth-token=x"], "t0k"),
+    ):
         with pytest.raises(SystemExit):
             rasa_arguments(argv, token)
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([str(BIN / "python"), "-m", "runtime.rasa_run", "--enable-api"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(BIN / "python"), "-m", "runtime.rasa_run", "--enable-api"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0 and "RASA_TOKEN" in result.stderr
 
 
@@ -324,9 +383,14 @@ def test_make_run_neither_prints_nor_exposes_a_chosen_token(trained_model: Path)
     import time
 
     token, rasa_port, action_port = "chosen-token-" + LOCAL_ACTION_SECRET[:8], free_port(), free_port()
-    process = subprocess.Popen(["make", "-s", "run", f"RASA_PORT={rasa_port}", f"ACTION_PORT={action_port}"],
-                               cwd=ROOT, env={**os.environ, "RASA_TOKEN": token}, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "-s", "run", f"RASA_PORT={rasa_port}", f"ACTION_PORT={action_port}"],
+        cwd=ROOT,
+        env={**os.environ, "RASA_TOKEN": token},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and process.poll() is None:
@@ -347,6 +411,7 @@ def test_make_run_neither_prints_nor_exposes_a_chosen_token(trained_model: Path)
 
 
 # --- socket.io: origin, connection cap, nobody joins another's conversation ------------------
+
 
 def socketio_client():
     import socketio
@@ -391,8 +456,9 @@ async def test_a_page_of_another_origin_cannot_connect(bot: Bot) -> None:
     import socketio
 
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await socketio_client().connect(bot.url, transports=["polling"], headers={"Origin": "https://evil.example"},
-                                        wait_timeout=10)
+        await socketio_client().connect(
+            bot.url, transports=["polling"], headers={"Origin": "https://evil.example"}, wait_timeout=10
+        )
     client, token, _ = await open_session(bot, headers={"Origin": bot.url})  # the bot's own origin
     assert token.count(".") == 1
     await client.disconnect()

@@ -1,5 +1,6 @@
 """The WeChat channel inside a real `rasa run`: a signed text message gets a Chinese XML reply
 with the quick replies as numbered options, and a number picks an option."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,17 @@ def signature(token: str, timestamp: str, nonce: str) -> str:
 
 def post_text(bot: Bot, openid: str, content: str, token: str = WECHAT_TEST_TOKEN) -> str:
     timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:8]
-    query = urllib.parse.urlencode({"signature": signature(token, timestamp, nonce),
-                                    "timestamp": timestamp, "nonce": nonce})
-    body = (f"<xml><ToUserName>gh_test</ToUserName><FromUserName>{openid}</FromUserName>"
-            f"<CreateTime>{timestamp}</CreateTime><MsgType>text</MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>")
-    request = urllib.request.Request(f"{bot.url}/webhooks/wechat/webhook?{query}", data=body.encode(),
-                                     headers={"Content-Type": "text/xml"})
+    query = urllib.parse.urlencode(
+        {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    )
+    body = (
+        f"<xml><ToUserName>gh_test</ToUserName><FromUserName>{openid}</FromUserName>"
+        f"<CreateTime>{timestamp}</CreateTime><MsgType>text</MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>"
+    )
+    request = urllib.request.Request(
+        f"{bot.url}/webhooks/wechat/webhook?{query}", data=body.encode(), headers={"Content-Type": "text/xml"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.read().decode()
 

@@ -1,5 +1,6 @@
 """The baselines of quality/baseline.py: the plain one is what issue 8 names (scikit-learn's
 defaults on the text as typed); the tuned one has the bot's normalisation and C."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,10 +8,14 @@ import pytest
 from quality.baseline import build_model, train
 from quality.overlap import Example
 
-EXAMPLES = [Example(t, i, "test") for i, texts in {
-    "ask_limit_closed": ["借唄被關閉了", "借呗没有了", "借呗额度清零了"],
-    "greet": ["你好", "您好", "早上好"],
-}.items() for t in texts]
+EXAMPLES = [
+    Example(t, i, "test")
+    for i, texts in {
+        "ask_limit_closed": ["借唄被關閉了", "借呗没有了", "借呗额度清零了"],
+        "greet": ["你好", "您好", "早上好"],
+    }.items()
+    for t in texts
+]
 
 
 def test_plain_is_scikit_learn_s_defaults():

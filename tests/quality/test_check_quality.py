@@ -1,5 +1,6 @@
 """quality/check.py: the targets, read from `make eval`'s metrics.json — accuracy per set,
 at most half the plain baseline's errors on the two real-users sets, the parse time."""
+
 from __future__ import annotations
 
 import json
@@ -11,14 +12,25 @@ from quality import check as check_quality
 
 
 def figures(accuracy: float, messages: int, baseline_errors: int) -> dict:
-    return {"accuracy": accuracy, "errors": round((1 - accuracy) * messages), "messages": messages,
-            "baseline_errors": baseline_errors, "tuned_baseline_errors": baseline_errors - 1}
+    return {
+        "accuracy": accuracy,
+        "errors": round((1 - accuracy) * messages),
+        "messages": messages,
+        "baseline_errors": baseline_errors,
+        "tuned_baseline_errors": baseline_errors - 1,
+    }
 
 
 def write(tmp_path: Path, parse_ms: float = 10.0, **sets: dict) -> str:
-    metrics = {"sets": {"heldout": figures(0.97, 200, 50), "real_phrasing": figures(0.95, 400, 60),
-                        "unseen": figures(0.95, 400, 60), **sets},
-               "parse": {"mean_ms": parse_ms, "p95_ms": parse_ms * 1.5, "messages": 200}}
+    metrics = {
+        "sets": {
+            "heldout": figures(0.97, 200, 50),
+            "real_phrasing": figures(0.95, 400, 60),
+            "unseen": figures(0.95, 400, 60),
+            **sets,
+        },
+        "parse": {"mean_ms": parse_ms, "p95_ms": parse_ms * 1.5, "messages": 200},
+    }
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps(metrics), encoding="utf-8")
     return str(path)
@@ -32,12 +44,17 @@ def test_all_targets_met(tmp_path):
 @pytest.mark.parametrize("bot_errors, baseline, expected", [(20, 40, 0), (21, 40, 1), (20, 41, 0)])
 def test_at_most_half_the_baseline_s_errors(tmp_path, name, bot_errors, baseline, expected):
     messages = 1000  # accuracy stays above every minimum; only the error count decides
-    assert check_quality.main(["--metrics", write(tmp_path, **{name: figures(1 - bot_errors / messages, messages,
-                                                                             baseline)})]) == expected
+    assert (
+        check_quality.main(
+            ["--metrics", write(tmp_path, **{name: figures(1 - bot_errors / messages, messages, baseline)})]
+        )
+        == expected
+    )
 
 
-@pytest.mark.parametrize("name, low, high", [("heldout", 0.955, 0.965), ("real_phrasing", 0.895, 0.905),
-                                             ("unseen", 0.925, 0.935)])
+@pytest.mark.parametrize(
+    "name, low, high", [("heldout", 0.955, 0.965), ("real_phrasing", 0.895, 0.905), ("unseen", 0.925, 0.935)]
+)
 def test_accuracy_minimums(tmp_path, name, low, high):
     assert check_quality.main(["--metrics", write(tmp_path, **{name: figures(high, 1000, 500)})]) == 0
     assert check_quality.main(["--metrics", write(tmp_path, **{name: figures(low, 1000, 500)})]) == 1

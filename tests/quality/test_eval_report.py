@@ -3,11 +3,11 @@ with quality/evaluate.py, so one evaluation run serves both the thresholds and t
 
 Marked `eval` (deselected in the plain pytest run, which comes before the report exists).
 """
+
 from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +15,11 @@ from devtools.local_bot import ROOT
 from quality.overlap import read_nlu_examples
 
 REPORT = ROOT / "reports" / "eval"
-SETS = {"heldout": ROOT / "tests" / "nlu_heldout.yml", "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
-        "unseen": ROOT / "tests" / "nlu_unseen.yml"}
+SETS = {
+    "heldout": ROOT / "tests" / "nlu_heldout.yml",
+    "real_phrasing": ROOT / "tests" / "nlu_real_phrasing.yml",
+    "unseen": ROOT / "tests" / "nlu_unseen.yml",
+}
 
 pytestmark = pytest.mark.eval
 
@@ -44,8 +47,17 @@ def test_per_intent_table_has_bot_and_baseline_side_by_side(metrics):
     with (REPORT / "per_intent.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
-    assert list(rows[0]) == ["test_set", "intent", "support", "precision", "recall", "f1",
-                             "baseline_precision", "baseline_recall", "baseline_f1"]
+    assert list(rows[0]) == [
+        "test_set",
+        "intent",
+        "support",
+        "precision",
+        "recall",
+        "f1",
+        "baseline_precision",
+        "baseline_recall",
+        "baseline_f1",
+    ]
     for name in SETS:
         labelled = {example.intent for example in read_nlu_examples(SETS[name])}
         listed = {row["intent"] for row in rows if row["test_set"] == name}
@@ -69,7 +81,7 @@ def test_confused_pairs_come_with_example_messages(metrics):
 
 def test_summary_and_story_results(metrics):
     summary = (REPORT / "summary.md").read_text(encoding="utf-8")
-    for name, figures in metrics["sets"].items():
+    for figures in metrics["sets"].values():
         assert f"**{figures['accuracy']:.3f}**" in summary
     assert metrics["core"]["available"]
     # every test story right, as `rasa test core --fail-on-prediction-errors` demands

@@ -1,6 +1,7 @@
 """The real-phrasing test set (issue 8): real users' messages, sourced, labelled with domain
 intents, and never trained on — neither they nor the held-out set may have a near copy in data/.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,8 +67,14 @@ def test_labels_are_domain_intents(real):
     assert {e.intent for e in real} <= _domain_intents()
     counts = Counter(e.intent for e in real)
     # The limit questions real users ask most, and near-domain out_of_scope, are covered.
-    for intent in ("ask_limit_dropped", "ask_restore_limit", "ask_cannot_borrow", "ask_limit_closed",
-                   "ask_increase_limit", "out_of_scope"):
+    for intent in (
+        "ask_limit_dropped",
+        "ask_restore_limit",
+        "ask_cannot_borrow",
+        "ask_limit_closed",
+        "ask_increase_limit",
+        "out_of_scope",
+    ):
         assert counts[intent] >= 5, intent
 
 
@@ -100,12 +107,15 @@ def _atec_lines(entries) -> set[int]:
 
 
 def test_unseen_set_comes_from_lines_nothing_else_was_taken_from():
-    unseen_lines = _atec_lines(e["where"] for e in yaml.safe_load(UNSEEN_SOURCES.read_text(encoding="utf-8"))["messages"])
+    unseen_lines = _atec_lines(
+        e["where"] for e in yaml.safe_load(UNSEEN_SOURCES.read_text(encoding="utf-8"))["messages"]
+    )
     first_lines = _atec_lines(e["where"] for e in yaml.safe_load(SOURCES.read_text(encoding="utf-8"))["messages"])
     training = yaml.safe_load(REAL_TRAINING.read_text(encoding="utf-8"))
     training_lines = {
         int(re.search(r"line (\d+)", item["metadata"]["source"]).group(1))
-        for block in training["nlu"] for item in block["examples"]
+        for block in training["nlu"]
+        for item in block["examples"]
     }
     low, high = min(unseen_lines), max(unseen_lines)
     assert not {line for line in training_lines | first_lines if low <= line <= high}
@@ -133,6 +143,7 @@ def test_real_training_phrasing_is_sourced():
 
 # --- the near-copy measure itself -----------------------------------------------------------
 
+
 def test_similarity_measures():
     assert edit_similarity("借呗额度降了", "借呗额度降了") == 1.0
     assert edit_similarity("abcde", "abcdx") == pytest.approx(0.8)
@@ -152,7 +163,5 @@ def test_similarity_measures():
     ],
 )
 def test_near_copy_detection(test_text, training_text, near):
-    copies = find_near_copies(
-        [Example(test_text, "x", "test")], [Example(training_text, "y", "train")], THRESHOLD
-    )
+    copies = find_near_copies([Example(test_text, "x", "test")], [Example(training_text, "y", "train")], THRESHOLD)
     assert bool(copies) is near

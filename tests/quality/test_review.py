@@ -5,6 +5,7 @@ merges the labelled ones into data/.
 The first tests fill a SQLite tracker store of their own through Rasa's TrackerStore API; the
 last one reads the store of a running bot after talking to it over REST.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from quality import review, review_accept
 from devtools.local_bot import conversation_key
-from runtime.paths import ROOT
+from quality import review, review_accept
 
 T0 = 1_790_000_000.0  # a fixed point in time (2026)
 
@@ -144,7 +144,9 @@ def test_review_finds_fallback_low_confidence_corrections_and_rephrasings(filled
 
 def test_threshold_and_window_are_options(filled_store, tmp_path):
     out = tmp_path / "c.yml"
-    assert review.main(["--endpoints", str(filled_store), "--out", str(out), "--threshold", "0.3", "--window", "5"]) == 0
+    assert (
+        review.main(["--endpoints", str(filled_store), "--out", str(out), "--threshold", "0.3", "--window", "5"]) == 0
+    )
     messages = {c["message"] for c in yaml.safe_load(out.read_text(encoding="utf-8"))["candidates"]}
     # 0.42 is no longer low; the correction (29 s later) and the rephrasing (19 s) are outside 5 s
     assert messages == {"借呗咋整没了"}
@@ -160,23 +162,29 @@ def test_correction_and_similarity_rules():
 
 def feedback(helpful: bool, at: float) -> list:
     payload = f'/feedback{{"helpful": "{"yes" if helpful else "no"}"}}'
-    return [user(payload, "feedback", 1.0, at), action("action_record_feedback", at + 0.1),
-            SlotSet("advice_feedback", {"helpful": helpful, "topic": "limit_dropped"}, timestamp=at + 0.1)]
+    return [
+        user(payload, "feedback", 1.0, at),
+        action("action_record_feedback", at + 0.1),
+        SlotSet("advice_feedback", {"helpful": helpful, "topic": "limit_dropped"}, timestamp=at + 0.1),
+    ]
 
 
 def test_a_thumbs_down_makes_the_messages_behind_that_advice_candidates(tmp_path):
-    turns = review.turns_from_events("conv-feedback", [
-        user("额度少了好多", "ask_limit_dropped", 0.95, T0),           # behind a 👍: not a candidate
-        action("action_give_advice", T0 + 0.5),
-        *feedback(True, T0 + 10),
-        user("借呗又借不出来", "ask_cannot_borrow", 0.97, T0 + 400),     # behind the 👎
-        user("没有", "deny", 0.99, T0 + 800),
-        user("/inform{\"debt_ratio\": 20}", "inform", 1.0, T0 + 1200),  # a button: never a candidate
-        action("action_give_advice", T0 + 1200.5),
-        *feedback(False, T0 + 1300),
-        user("额度那个事儿能不能搞一下", "ask_increase_limit", 0.42, T0 + 2000),  # low, then 👍
-        *feedback(True, T0 + 2010),
-    ])
+    turns = review.turns_from_events(
+        "conv-feedback",
+        [
+            user("额度少了好多", "ask_limit_dropped", 0.95, T0),  # behind a 👍: not a candidate
+            action("action_give_advice", T0 + 0.5),
+            *feedback(True, T0 + 10),
+            user("借呗又借不出来", "ask_cannot_borrow", 0.97, T0 + 400),  # behind the 👎
+            user("没有", "deny", 0.99, T0 + 800),
+            user('/inform{"debt_ratio": 20}', "inform", 1.0, T0 + 1200),  # a button: never a candidate
+            action("action_give_advice", T0 + 1200.5),
+            *feedback(False, T0 + 1300),
+            user("额度那个事儿能不能搞一下", "ask_increase_limit", 0.42, T0 + 2000),  # low, then 👍
+            *feedback(True, T0 + 2010),
+        ],
+    )
     found = {c.message: c.reasons for c in review.candidates_from_turns(turns)}
     assert found == {
         "借呗又借不出来": [review.UNHELPFUL],
@@ -187,11 +195,19 @@ def test_a_thumbs_down_makes_the_messages_behind_that_advice_candidates(tmp_path
 
 # --- review-accept -----------------------------------------------------------------------------
 
+
 def _labelled(tmp_path: Path, labels: dict[str, str]) -> Path:
     path = tmp_path / "candidates.yml"
     candidates = [
-        {"message": m, "predicted_intent": "nlu_fallback", "confidence": 0.3, "conversation": "c1",
-         "timestamp": "2026-11-23T10:00:00+00:00", "reasons": ["fallback"], "label": label}
+        {
+            "message": m,
+            "predicted_intent": "nlu_fallback",
+            "confidence": 0.3,
+            "conversation": "c1",
+            "timestamp": "2026-11-23T10:00:00+00:00",
+            "reasons": ["fallback"],
+            "label": label,
+        }
         for m, label in labels.items()
     ]
     path.write_text(yaml.safe_dump({"candidates": candidates}, allow_unicode=True), encoding="utf-8")
@@ -254,6 +270,7 @@ def test_accepted_file_is_valid_training_data(tmp_path):
 
 
 # --- against a running bot ----------------------------------------------------------------------
+
 
 def test_review_reads_the_store_of_a_running_bot(bot, tmp_path):
     """Talk to the bot over REST; its SQLite tracker store then yields the misunderstood message."""

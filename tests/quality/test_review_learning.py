@@ -5,6 +5,7 @@ project's data plus the accepted example the bot understands it.
 Retraining is a real `rasa train nlu` with the project's config.yml (about two minutes), into a
 folder of its own: the project's data/ and models/ are not touched.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from quality import review, review_accept
 from devtools.local_bot import BIN, ROOT, conversation_key
+from quality import review, review_accept
 
 # 带体温的 ("one with body heat"): slang for a human that no training message uses; the bot reads
 # it as out_of_scope. The user then corrects it, which is what puts it in front of the reviewer
@@ -41,9 +42,23 @@ def parse(model: Path, text: str) -> dict:
 def retrain_nlu(data: Path, out: Path) -> Path:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_CACHE_DIRECTORY": str(out / "cache")}
     subprocess.run(
-        [str(BIN / "rasa"), "train", "nlu", "--config", "config.yml", "--nlu", str(data),
-         "--out", str(out), "--fixed-model-name", "reviewed"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        [
+            str(BIN / "rasa"),
+            "train",
+            "nlu",
+            "--config",
+            "config.yml",
+            "--nlu",
+            str(data),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "reviewed",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     return out / "reviewed.tar.gz"
 

@@ -3,8 +3,10 @@ replicas and nginx (deploy/local_cluster/cluster.py), on free loopback ports in 
 
 Debian's packages are installed here when missing (as `make scale` does); the tests are
 skipped, with the reason, only when that is impossible (no apt-get, no root or sudo, or apt
-fails), and never in CI (CI set, as .ci/run has it): there they fail instead. Logs are copied to tests/output/scale/ (git-ignored) before the folder is removed.
+fails), and never in CI (CI set, as .ci/run has it): there they fail instead. Logs are copied to
+tests/output/scale/ (git-ignored) before the folder is removed.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +17,8 @@ from typing import Iterator
 
 import pytest
 
-from devtools.local_bot import ROOT
 from deploy.local_cluster.cluster import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
+from devtools.local_bot import ROOT
 
 LOGS = ROOT / "tests" / "output" / "scale"
 SCALE_WECHAT_TOKEN = "scale-wechat-token"

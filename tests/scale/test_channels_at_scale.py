@@ -4,6 +4,7 @@ and access token shared by the two replicas through Redis.
 
 Runs before test_scale.py (whose last test kills the replicas), on the same cluster.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,15 +27,19 @@ from channels.guard import RATE_LIMITED
 from channels.guard_texts import guard_text
 from channels.wechat_api import CustomerServiceClient
 from channels.wechat_shared import PREFIX, RedisState
-from devtools.local_bot import _BoundHTTPHandler
 from deploy.local_cluster.cluster import Cluster
+from devtools.local_bot import _BoundHTTPHandler
 from tests.channels.test_wechat_channel import APPID, APPSECRET, FakeWeChatAPI
 
 pytestmark = pytest.mark.scale
 
 
-def request(url: str, data: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
-            client_address: Optional[str] = None) -> Tuple[int, Dict[str, str], str]:
+def request(
+    url: str,
+    data: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    client_address: Optional[str] = None,
+) -> Tuple[int, Dict[str, str], str]:
     opener = urllib.request.build_opener(*([_BoundHTTPHandler(client_address)] if client_address else []))
     try:
         with opener.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=30) as answer:
@@ -45,6 +50,7 @@ def request(url: str, data: Optional[bytes] = None, headers: Optional[Dict[str, 
 
 # --- the web widget on the bot's origin ---------------------------------------------------------
 
+
 def test_nginx_serves_the_widget_s_files_and_nothing_else(cluster: Cluster) -> None:
     status, headers, page = request(cluster.url + "/")
     assert status == 200 and "app.js" in page and "<title>" in page
@@ -52,14 +58,25 @@ def test_nginx_serves_the_widget_s_files_and_nothing_else(cluster: Cluster) -> N
     assert "connect-src 'self';" in policy and "script-src 'self'" in policy, policy
     status, _, config = request(cluster.url + "/config.js")
     assert status == 200 and '"socketUrl": "same-origin"' in config
-    types = {"/app.js": "application/javascript", "/advice-card.js": "application/javascript", "/style.css": "text/css",
-             "/advice-labels.json": "application/json", "/vendor/rasa-webchat.js": "application/javascript"}
+    types = {
+        "/app.js": "application/javascript",
+        "/advice-card.js": "application/javascript",
+        "/style.css": "text/css",
+        "/advice-labels.json": "application/json",
+        "/vendor/rasa-webchat.js": "application/javascript",
+    }
     for path, wanted in types.items():
         status, headers, _ = request(cluster.url + path)
         # With nosniff, a script sent as text/plain would not run.
         assert status == 200 and headers["Content-Type"].startswith(wanted), (path, headers.get("Content-Type"))
-    for path in ("/package.json", "/package-lock.json", "/node_modules/rasa-webchat/package.json",
-                 "/vendor/../package.json", "/web/index.html", "/credentials.yml"):
+    for path in (
+        "/package.json",
+        "/package-lock.json",
+        "/node_modules/rasa-webchat/package.json",
+        "/vendor/../package.json",
+        "/web/index.html",
+        "/credentials.yml",
+    ):
         assert request(cluster.url + path)[0] == 404, path
 
 
@@ -98,6 +115,7 @@ async def test_the_page_s_own_origin_may_talk_to_the_bot_and_another_may_not(clu
 
 # --- nginx's limit per client address -----------------------------------------------------------
 
+
 def test_rest_and_socketio_are_limited_per_client_address_and_wechat_is_not(cluster: Cluster) -> None:
     flooding, other = "127.0.0.77", "127.0.0.78"
     rest = cluster.url + "/webhooks/rest/webhook"
@@ -115,13 +133,17 @@ def test_rest_and_socketio_are_limited_per_client_address_and_wechat_is_not(clus
     assert request(cluster.url + "/socket.io/?EIO=4&transport=polling", client_address=other)[0] == 200
     # WeChat's servers are exempt: the flooding address still reaches the webhook (unsigned: 403).
     with ThreadPoolExecutor(max_workers=16) as pool:
-        wechat = list(pool.map(
-            lambda _: request(cluster.url + "/webhooks/wechat/webhook", b"<xml/>", {}, flooding)[0],
-            range(2 * cluster.client_burst)))
+        wechat = list(
+            pool.map(
+                lambda _: request(cluster.url + "/webhooks/wechat/webhook", b"<xml/>", {}, flooding)[0],
+                range(2 * cluster.client_burst),
+            )
+        )
     assert 429 not in wechat and set(wechat) == {403}
 
 
 # --- WeChat across the replicas ------------------------------------------------------------------
+
 
 def wechat_post(cluster: Cluster, replica: int, body: str) -> Tuple[int, str]:
     """A signed request as WeChat sends it (each retry signed anew), straight to a replica."""
@@ -135,9 +157,11 @@ def wechat_post(cluster: Cluster, replica: int, body: str) -> Tuple[int, str]:
 
 
 def text_message(openid: str, content: str, msg_id: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[gh_scale]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_scale]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def content(xml: str) -> str:
@@ -161,7 +185,9 @@ def test_a_wechat_retry_that_lands_on_the_other_replica_runs_the_turn_once(clust
 
 def test_a_numbered_reply_is_understood_by_the_replica_that_did_not_offer_the_options(cluster: Cluster) -> None:
     openid = f"o_number_{uuid.uuid4().hex[:10]}"
-    status, offered = wechat_post(cluster, 0, text_message(openid, "借呗有额度为什么借不出来", uuid.uuid4().int % 10**18))
+    status, offered = wechat_post(
+        cluster, 0, text_message(openid, "借呗有额度为什么借不出来", uuid.uuid4().int % 10**18)
+    )
     assert status == 200 and "回复 1：" in content(offered), offered
     first_option = content(offered).split("回复 1：", 1)[1].splitlines()[0]
     status, answered = wechat_post(cluster, 1, text_message(openid, "1", uuid.uuid4().int % 10**18))
@@ -179,8 +205,10 @@ async def test_the_replicas_share_one_access_token_through_redis(cluster: Cluste
     api = FakeWeChatAPI()
     await api.start()
     password = cluster._secrets()["redis_password"]
-    states = [RedisState(redis.asyncio.Redis(host="127.0.0.1", port=cluster.ports["redis"], password=password))
-              for _ in range(2)]
+    states = [
+        RedisState(redis.asyncio.Redis(host="127.0.0.1", port=cluster.ports["redis"], password=password))
+        for _ in range(2)
+    ]
     await states[0]._redis.delete(f"{PREFIX}token:{APPID}")  # no token from an earlier run
     clients = [CustomerServiceClient(APPID, APPSECRET, api_base=api.base, tokens=state) for state in states]
     try:
@@ -209,8 +237,9 @@ def test_the_widget_works_in_chromium_through_nginx(cluster: Cluster) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                          is_mobile=True, has_touch=True)
+            context = browser.new_context(
+                viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+            )
             context.set_default_timeout(60_000)
             page = context.new_page()
             watch = Watch(page, [cluster.url])

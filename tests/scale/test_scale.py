@@ -4,6 +4,7 @@ nginx in front. Run by `make test-scale` (`-m scale`); the normal `pytest tests`
 
 The last test kills the replicas, so the order of this file matters.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,9 @@ import pytest
 import socketio
 import yaml
 
-from quality import review
-from devtools.local_bot import ROOT, Bot, conversation_key
 from deploy.local_cluster.cluster import ENDPOINTS, Cluster
+from devtools.local_bot import ROOT, Bot, conversation_key
+from quality import review
 from tests.default_answers import DEFAULT_ANSWERS
 from tests.replies import advice_payload, texts
 
@@ -58,6 +59,7 @@ def upstreams_in_access_log(cluster: Cluster, path_prefix: str) -> List[str]:
 
 
 # --- the load balancer ----------------------------------------------------------------------
+
 
 def test_rest_is_round_robin_over_both_replicas(cluster: Cluster) -> None:
     bot = cluster.bot()
@@ -123,9 +125,11 @@ def test_a_wechat_nonce_used_on_one_replica_is_refused_on_the_other(cluster: Clu
     query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
 
     def post(replica: int, openid: str) -> int:
-        body = (f"<xml><ToUserName>gh_scale</ToUserName><FromUserName>{openid}</FromUserName>"
-                f"<CreateTime>{timestamp}</CreateTime><MsgType>text</MsgType><Content>你好</Content>"
-                f"<MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>").encode()
+        body = (
+            f"<xml><ToUserName>gh_scale</ToUserName><FromUserName>{openid}</FromUserName>"
+            f"<CreateTime>{timestamp}</CreateTime><MsgType>text</MsgType><Content>你好</Content>"
+            f"<MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>"
+        ).encode()
         url = f"http://127.0.0.1:{cluster.ports[f'rasa-{replica}']}/webhooks/wechat/webhook?{query}"
         try:
             with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=30) as answer:
@@ -210,8 +214,9 @@ async def test_socketio_websocket_upgrade_through_nginx(cluster: Cluster) -> Non
         assert (await asyncio.wait_for(ws.recv(), timeout=10)).startswith("40")
         await ws.send("42" + json.dumps(["session_request", {"session_id": session}]))
         signed = await next_event(ws, "session_confirm")
-        await ws.send("42" + json.dumps(["user_uttered", {"message": "怎么查征信", "session_id": signed}],
-                                        ensure_ascii=False))
+        await ws.send(
+            "42" + json.dumps(["user_uttered", {"message": "怎么查征信", "session_id": signed}], ensure_ascii=False)
+        )
         replies = [await next_event(ws, "bot_uttered")]  # the disclaimer comes first
         while "征信" not in replies[-1].get("text", ""):
             replies.append(await next_event(ws, "bot_uttered"))
@@ -221,10 +226,14 @@ async def test_socketio_websocket_upgrade_through_nginx(cluster: Cluster) -> Non
 
 # --- shared state ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("opening, answers", [
-    ("有额度但是借不出来", {"debt_ratio": "七成"}),
-    ("借呗怎么提额", {"account_inactive": "是，很少用", "debt_ratio": "三成"}),
-])
+
+@pytest.mark.parametrize(
+    "opening, answers",
+    [
+        ("有额度但是借不出来", {"debt_ratio": "七成"}),
+        ("借呗怎么提额", {"account_inactive": "是，很少用", "debt_ratio": "三成"}),
+    ],
+)
 def test_turns_alternating_between_replicas_give_the_same_advice(
     cluster: Cluster, opening: str, answers: Dict[str, str]
 ) -> None:
@@ -242,8 +251,13 @@ def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
     cluster.bot().send(who, f"我手机{phone}，借呗额度为什么降了")
     cluster.bot().send(who, f"再说一次，电话{phone}，没有逾期")
     env = cluster.postgres_env()
-    with psycopg2.connect(host=env["DB_HOST"], port=env["DB_PORT"], dbname=env["DB_NAME"],
-                          user=env["DB_USER"], password=env["DB_PASSWORD"]) as connection:
+    with psycopg2.connect(
+        host=env["DB_HOST"],
+        port=env["DB_PORT"],
+        dbname=env["DB_NAME"],
+        user=env["DB_USER"],
+        password=env["DB_PASSWORD"],
+    ) as connection:
         with connection.cursor() as cursor:
             cursor.execute("select type_name, data from events where sender_id = %s order by id", (who,))
             events = cursor.fetchall()
@@ -268,8 +282,11 @@ def test_review_reads_the_shared_postgresql_store(cluster: Cluster, tmp_path, mo
     out = tmp_path / "candidates.yml"
     assert review.main(["--endpoints", str(ENDPOINTS), "--out", str(out)]) == 0
     candidates = yaml.safe_load(out.read_text(encoding="utf-8"))["candidates"]
-    mine = [c for c in candidates if c["message"] == said
-            and conversation_key(who) in [c["conversation"], *c.get("conversations", [])]]
+    mine = [
+        c
+        for c in candidates
+        if c["message"] == said and conversation_key(who) in [c["conversation"], *c.get("conversations", [])]
+    ]
     assert len(mine) == 1, candidates
     assert "user_corrected" in mine[0]["reasons"]
 
@@ -279,8 +296,7 @@ def one_user(bot: Bot, index: int) -> tuple:
     ratio = 10 + index * 3
     overdue = index % 2 == 0
     replies = bot.send(who, "借呗有额度为什么借不出来")
-    answers = {"has_overdue": "有" if overdue else "没有", "overdue_days": f"{index + 1}天",
-               "debt_ratio": f"{ratio}%"}
+    answers = {"has_overdue": "有" if overdue else "没有", "overdue_days": f"{index + 1}天", "debt_ratio": f"{ratio}%"}
     busy = BUSY in texts(replies)
     for _ in range(8):
         slot = bot.tracker(who)["slots"]["requested_slot"]
@@ -316,12 +332,15 @@ def test_retention_deletes_only_conversations_idle_for_longer_than_the_limit(clu
     cluster.psql(f"UPDATE events SET timestamp = timestamp - 100 * 86400 WHERE sender_id = '{old}'", database="jiebei")
     deleted = cluster.psql_file(ROOT / "deploy" / "retention.sql", days=90)
     assert int(deleted.split()[-1]) >= 1
-    left = cluster.psql(f"SELECT sender_id, count(*) FROM events WHERE sender_id IN ('{old}', '{recent}') "
-                        "GROUP BY 1", database="jiebei")
+    left = cluster.psql(
+        f"SELECT sender_id, count(*) FROM events WHERE sender_id IN ('{old}', '{recent}') " "GROUP BY 1",
+        database="jiebei",
+    )
     assert old not in left and recent in left
 
 
 # --- faults ---------------------------------------------------------------------------------
+
 
 def test_postgresql_restart_gives_a_polite_error_then_the_conversation_continues(cluster: Cluster) -> None:
     bot, who = cluster.bot(), sender("pg")

@@ -1,10 +1,10 @@
 """The production settings of issue 6 fit together (endpoints.scale.yml, deploy/postgresql.conf,
 deploy/local_cluster/cluster.py): connection pools under PostgreSQL's limit, the conversation lock outliving
 the slowest turn, a shared lock store, and the store that fails a turn instead of forgetting."""
+
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 

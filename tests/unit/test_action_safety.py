@@ -1,11 +1,11 @@
 """No action crashes or hangs on user input: failures become a polite 「系统繁忙」 reply."""
+
 from __future__ import annotations
 
 import asyncio
 import importlib
 import pkgutil
 
-import pytest
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.utils import all_subclasses
@@ -66,12 +66,31 @@ def test_every_action_of_the_bot_is_guarded():
 def test_the_action_server_answers_a_corrupt_state_politely():
     executor = ActionExecutor()
     executor.register_package("actions")
-    tracker = make_tracker("deny", "没有", {"requested_slot": "has_overdue", "answer_failures": "not a number",
-                                             "unknown_facts": 42, "diagnosis_topic": "no_such_topic"})
-    call = {"next_action": "validate_diagnosis_form", "sender_id": "t", "domain": DOMAIN,
-            "tracker": {"sender_id": "t", "slots": tracker.slots, "latest_message": tracker.latest_message,
-                        "events": tracker.events, "paused": False, "followup_action": None,
-                        "active_loop": {}, "latest_action_name": "action_listen"}}
+    tracker = make_tracker(
+        "deny",
+        "没有",
+        {
+            "requested_slot": "has_overdue",
+            "answer_failures": "not a number",
+            "unknown_facts": 42,
+            "diagnosis_topic": "no_such_topic",
+        },
+    )
+    call = {
+        "next_action": "validate_diagnosis_form",
+        "sender_id": "t",
+        "domain": DOMAIN,
+        "tracker": {
+            "sender_id": "t",
+            "slots": tracker.slots,
+            "latest_message": tracker.latest_message,
+            "events": tracker.events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
     response = asyncio.run(executor.run(call))
     assert [r.get("text") for r in response["responses"]] == [BUSY]
     assert response["events"] == []

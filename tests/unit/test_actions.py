@@ -1,10 +1,10 @@
 """Custom actions with tracker fixtures (like RasaHQ/financial-demo): no Rasa server needed."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -12,22 +12,28 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.ask import question_entry
 from actions.diagnosis import ActionGiveAdvice, ActionStartDiagnosis, ActionUpdateAdvice
 from actions.diagnosis_form import ValidateDiagnosisForm, asked_slots
-from actions.fallback import ActionDefaultAskAffirmation
+from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultAskRephrase, ActionDefaultFallback
 from actions.faq import ActionAnswerFaq
 from actions.feedback import ActionRecordFeedback
 from actions.session import ActionSessionStart
-from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
-from actions.ask import question_entry
 from advisor.answers import check_range
-from actions.fallback import ActionDefaultAskRephrase, ActionDefaultFallback
+from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
 from runtime.paths import ROOT
 
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 FAQ_INTENTS = [
-    "ask_credit_report", "ask_debt_ratio", "ask_alternatives", "ask_when_retry",
-    "ask_submit_proof", "ask_appeal", "request_human", "ask_boost_service", "ask_increase_limit",
+    "ask_credit_report",
+    "ask_debt_ratio",
+    "ask_alternatives",
+    "ask_when_retry",
+    "ask_submit_proof",
+    "ask_appeal",
+    "request_human",
+    "ask_boost_service",
+    "ask_increase_limit",
 ]
 
 
@@ -42,8 +48,12 @@ def make_tracker(
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots["requested_slot"] = None
     all_slots.update(slots or {})
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-              "intent_ranking": ranking or [], "entities": []}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": ranking or [],
+        "entities": [],
+    }
     history = [{"event": "user", "text": text, "parse_data": latest}] + (events or [])
     return Tracker("tester", all_slots, latest, history, False, None, {}, "action_listen")
 
@@ -59,6 +69,7 @@ def slot_events(events) -> Dict[str, Any]:
 
 
 # --- FAQ ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("intent", FAQ_INTENTS)
 def test_faq_answer_comes_from_knowledge(intent):
@@ -76,11 +87,16 @@ def test_faq_without_an_entry_says_what_the_bot_can_do():
 
 # --- starting the diagnosis ----------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "intent, topic",
-    [("ask_limit_dropped", "limit_dropped"), ("ask_restore_limit", "restore_limit"),
-     ("ask_cannot_borrow", "cannot_borrow"), ("ask_limit_closed", "limit_closed"),
-     ("ask_increase_limit", "increase_limit")],
+    [
+        ("ask_limit_dropped", "limit_dropped"),
+        ("ask_restore_limit", "restore_limit"),
+        ("ask_cannot_borrow", "cannot_borrow"),
+        ("ask_limit_closed", "limit_closed"),
+        ("ask_increase_limit", "increase_limit"),
+    ],
 )
 def test_start_diagnosis_names_the_topic_and_resets_bookkeeping(intent, topic):
     tracker = make_tracker(intent, slots={"unknown_facts": ["debt_ratio"], "answer_failures": 1.0})
@@ -96,6 +112,7 @@ def test_start_diagnosis_skips_the_intro_when_nothing_needs_asking():
 
 
 # --- the form validator ---------------------------------------------------------------
+
 
 def validate(requested: str, intent: str, text: str, slots=None, events=None, topic="cannot_borrow"):
     base = {"requested_slot": requested, "diagnosis_topic": topic}
@@ -137,7 +154,9 @@ def test_dont_know_marks_the_slot_unknown_and_moves_on():
 
 def test_out_of_range_ratio_from_an_entity_is_asked_again():
     events = [{"event": "slot", "name": "debt_ratio", "value": 500.0, "timestamp": 1}]
-    messages, result = validate("debt_ratio", "inform", "负债率500%", slots={"has_overdue": False, "debt_ratio": 500.0}, events=events)
+    messages, result = validate(
+        "debt_ratio", "inform", "负债率500%", slots={"has_overdue": False, "debt_ratio": 500.0}, events=events
+    )
     slots = slot_events(result)
     assert slots["debt_ratio"] is None and slots["requested_slot"] == "debt_ratio"
     assert messages[0]["text"] == load_diagnosis_config()["invalid"]["debt_ratio"]["text"]
@@ -147,7 +166,9 @@ def test_unclear_answer_is_reasked_then_skipped():
     messages, events = validate("debt_ratio", "nlu_fallback", "asdf", slots={"has_overdue": False})
     assert slot_events(events)["answer_failures"] == 1.0
     assert messages[0]["text"] == load_diagnosis_config()["reask"]["debt_ratio"]
-    messages, events = validate("debt_ratio", "nlu_fallback", "qwer", slots={"has_overdue": False, "answer_failures": 1.0})
+    messages, events = validate(
+        "debt_ratio", "nlu_fallback", "qwer", slots={"has_overdue": False, "answer_failures": 1.0}
+    )
     slots = slot_events(events)
     assert "debt_ratio" in slots["unknown_facts"] and slots["requested_slot"] != "debt_ratio"
     assert messages[0]["text"] == load_diagnosis_config()["texts"]["skip"]
@@ -155,8 +176,9 @@ def test_unclear_answer_is_reasked_then_skipped():
 
 def test_correction_clears_the_overdue_length():
     events = [{"event": "slot", "name": "has_overdue", "value": False, "timestamp": 1}]
-    _, result = validate("debt_ratio", "inform", "不对，我没有逾期",
-                         slots={"has_overdue": False, "overdue_days": 10.0}, events=events)
+    _, result = validate(
+        "debt_ratio", "inform", "不对，我没有逾期", slots={"has_overdue": False, "overdue_days": 10.0}, events=events
+    )
     slots = slot_events(result)
     assert slots["overdue_days"] is None and slots["requested_slot"] == "debt_ratio"
     assert "debt_ratio" not in {k for k, v in slots.items() if v is not None and k != "requested_slot"}
@@ -173,12 +195,19 @@ def test_an_answer_is_said_back_before_the_next_question():
 def test_a_correction_of_an_earlier_answer_replaces_it_and_the_open_question_is_asked_again():
     # 「不对，有四成」 while the next question is open: the NLU's debt_ratio entity filled the slot.
     slots = {"has_overdue": False, "debt_ratio": 0.0}
-    history = [{"event": "slot", "name": "requested_slot", "value": "has_overdue"},
-               {"event": "slot", "name": "requested_slot", "value": "debt_ratio"}]
-    tracker = make_tracker("inform", "不对，有四成", {**slots, "requested_slot": "recent_applications",
-                                                "diagnosis_topic": "cannot_borrow"},
-                           events=[{"event": "slot", "name": "debt_ratio", "value": 40.0}])
-    tracker.events = history + [{"event": "slot", "name": "requested_slot", "value": "recent_applications"}] + tracker.events
+    history = [
+        {"event": "slot", "name": "requested_slot", "value": "has_overdue"},
+        {"event": "slot", "name": "requested_slot", "value": "debt_ratio"},
+    ]
+    tracker = make_tracker(
+        "inform",
+        "不对，有四成",
+        {**slots, "requested_slot": "recent_applications", "diagnosis_topic": "cannot_borrow"},
+        events=[{"event": "slot", "name": "debt_ratio", "value": 40.0}],
+    )
+    tracker.events = (
+        history + [{"event": "slot", "name": "requested_slot", "value": "recent_applications"}] + tracker.events
+    )
     messages, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["debt_ratio"] == 40.0
     assert "recent_applications" not in slot_events(events)  # 「有」 here was not an answer to it
@@ -187,14 +216,24 @@ def test_a_correction_of_an_earlier_answer_replaces_it_and_the_open_question_is_
 
 
 def test_question_budget_is_respected():
-    asked = ["has_overdue", "debt_ratio", "recent_applications", "account_inactive", "abnormal_transactions", "security_issue"]
+    asked = [
+        "has_overdue",
+        "debt_ratio",
+        "recent_applications",
+        "account_inactive",
+        "abnormal_transactions",
+        "security_issue",
+    ]
     history = [{"event": "action", "name": "action_start_diagnosis"}] + [
-        {"event": "slot", "name": "requested_slot", "value": s} for s in asked]
+        {"event": "slot", "name": "requested_slot", "value": s} for s in asked
+    ]
     facts = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}
     _, events = validate("recent_applications", "deny", "没有", slots=facts, events=[])
     # without history the budget is not exhausted: the next question is asked
     assert slot_events(events)["requested_slot"] == "recent_events"
-    tracker = make_tracker("deny", "没有", {**facts, "requested_slot": "security_issue", "diagnosis_topic": "cannot_borrow"})
+    tracker = make_tracker(
+        "deny", "没有", {**facts, "requested_slot": "security_issue", "diagnosis_topic": "cannot_borrow"}
+    )
     tracker.events = history + tracker.events
     _, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["requested_slot"] is None
@@ -209,10 +248,26 @@ CHOICE_FACTS = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications":
         ("inform", "2", {"abnormal_transactions": True}),
         ("inform", "1 3", {"account_inactive": True, "security_issue": True}),
         ("inform", "第五个", {"credit_report_issue": True}),
-        ("deny", "都没有", {"account_inactive": False, "abnormal_transactions": False, "security_issue": False,
-                          "credit_report_issue": False}),
-        ("deny", "/deny", {"account_inactive": False, "abnormal_transactions": False, "security_issue": False,
-                          "credit_report_issue": False}),
+        (
+            "deny",
+            "都没有",
+            {
+                "account_inactive": False,
+                "abnormal_transactions": False,
+                "security_issue": False,
+                "credit_report_issue": False,
+            },
+        ),
+        (
+            "deny",
+            "/deny",
+            {
+                "account_inactive": False,
+                "abnormal_transactions": False,
+                "security_issue": False,
+                "credit_report_issue": False,
+            },
+        ),
     ],
 )
 def test_multiple_choice_answers_fill_their_facts(intent, text, expected):
@@ -225,8 +280,13 @@ def test_multiple_choice_answers_fill_their_facts(intent, text, expected):
 
 def test_a_tapped_option_or_typed_fact_answers_the_multiple_choice():
     # The entity mapping set the slot in this turn, as a tapped /inform{"security_issue": true} does.
-    _, events = validate("recent_events", "inform", "前几天账号被盗过", slots={**CHOICE_FACTS, "security_issue": True},
-                         events=[{"event": "slot", "name": "security_issue", "value": True}])
+    _, events = validate(
+        "recent_events",
+        "inform",
+        "前几天账号被盗过",
+        slots={**CHOICE_FACTS, "security_issue": True},
+        events=[{"event": "slot", "name": "security_issue", "value": True}],
+    )
     slots = slot_events(events)
     assert slots["recent_events"] == "answered" and slots["requested_slot"] is None  # the cause is found
 
@@ -244,16 +304,19 @@ def test_an_unclear_multiple_choice_answer_is_asked_again():
 
 
 def test_asked_slots_restart_with_each_diagnosis():
-    events = [{"event": "slot", "name": "requested_slot", "value": "has_overdue"},
-              {"event": "action", "name": "action_start_diagnosis"},
-              {"event": "slot", "name": "requested_slot", "value": "debt_ratio"},
-              {"event": "slot", "name": "requested_slot", "value": None}]
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": "has_overdue"},
+        {"event": "action", "name": "action_start_diagnosis"},
+        {"event": "slot", "name": "requested_slot", "value": "debt_ratio"},
+        {"event": "slot", "name": "requested_slot", "value": None},
+    ]
     tracker = make_tracker()
     tracker.events = events
     assert asked_slots(tracker) == ["debt_ratio"]
 
 
 # --- advice ----------------------------------------------------------------------------
+
 
 def test_give_advice_sends_text_buttons_and_the_contract_payload():
     slots = {"diagnosis_topic": "cannot_borrow", "has_overdue": False, "debt_ratio": 70.0}
@@ -271,18 +334,21 @@ def test_every_advice_ends_with_thumbs_up_and_down_after_its_follow_ups():
     assert len(payloads) >= 4 and all(p.startswith("/ask_") for p in payloads[:-2])
 
 
-@pytest.mark.parametrize("text, helpful", [
-    ('/feedback{"helpful": "yes"}', True),
-    ('/feedback{"helpful": "no"}', False),
-    ("你的建议很有帮助", True),
-    ("建议不错", True),
-    ("这个回答没用", False),
-    ("你的分析不准", False),
-])
+@pytest.mark.parametrize(
+    "text, helpful",
+    [
+        ('/feedback{"helpful": "yes"}', True),
+        ('/feedback{"helpful": "no"}', False),
+        ("你的建议很有帮助", True),
+        ("建议不错", True),
+        ("这个回答没用", False),
+        ("你的分析不准", False),
+    ],
+)
 def test_feedback_is_thanked_and_kept_with_the_topic(text: str, helpful: bool):
     tracker = make_tracker("feedback", text, slots={"diagnosis_topic": "limit_closed"})
     if text.startswith("/"):
-        value = json.loads(text[len("/feedback"):])["helpful"]
+        value = json.loads(text[len("/feedback") :])["helpful"]
         tracker.latest_message["entities"] = [{"entity": "helpful", "value": value}]
     messages, events = run(ActionRecordFeedback(), tracker)
     key = "feedback_helpful" if helpful else "feedback_unhelpful"
@@ -314,6 +380,7 @@ def test_update_advice_after_a_correction():
 
 # --- session start and fallback ---------------------------------------------------------
 
+
 def test_session_start_carries_facts_over_and_shows_the_disclaimer():
     slots = {"has_overdue": True, "requested_slot": "debt_ratio", "answer_failures": 1.0}
     messages, events = run(ActionSessionStart(), make_tracker(slots=slots))
@@ -323,8 +390,12 @@ def test_session_start_carries_facts_over_and_shows_the_disclaimer():
 
 
 def test_fallback_offers_the_likeliest_intents():
-    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_credit_report", "confidence": 0.3},
-               {"name": "affirm", "confidence": 0.1}, {"name": "ask_debt_ratio", "confidence": 0.1}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_credit_report", "confidence": 0.3},
+        {"name": "affirm", "confidence": 0.1},
+        {"name": "ask_debt_ratio", "confidence": 0.1},
+    ]
     messages, _ = run(ActionDefaultAskAffirmation(), make_tracker("nlu_fallback", ranking=ranking))
     labels = load_intent_labels()
     assert messages[0]["text"] == f"您是想问「{labels['ask_credit_report']}」吗？"
@@ -356,9 +427,18 @@ def test_the_domain_has_no_ask_actions_so_the_form_asks_nothing_itself():
 
 @pytest.mark.parametrize("slot", sorted(load_diagnosis_config()["questions"]) + ["recent_events"])
 def test_the_validator_ends_its_turn_with_the_question_it_chose(slot):
-    answered = {"has_overdue": False, "overdue_days": None, "debt_ratio": 0.2, "recent_applications": False,
-                "account_inactive": False, "abnormal_transactions": False, "security_issue": False,
-                "credit_report_issue": False, "symptom_days": 3.0, "recent_events": "answered"}
+    answered = {
+        "has_overdue": False,
+        "overdue_days": None,
+        "debt_ratio": 0.2,
+        "recent_applications": False,
+        "account_inactive": False,
+        "abnormal_transactions": False,
+        "security_issue": False,
+        "credit_report_issue": False,
+        "symptom_days": 3.0,
+        "recent_events": "answered",
+    }
     facts = {name: value for name, value in answered.items() if name != slot}
     tracker = make_tracker("greet", "", {**facts, "diagnosis_topic": "cannot_borrow"})
     messages, events = run(ValidateDiagnosisForm(), tracker)
@@ -385,25 +465,46 @@ def test_coming_back_after_an_interruption_asks_the_open_question_again_not_the_
     # The form resumes after a rule answered 「还能恢复吗」: Rasa runs the validator with the
     # FAQ action as the latest action. The message is not an answer, and the question that is
     # asked again is the plan's (never overdue_days when there was no overdue).
-    slots = {"requested_slot": "symptom_days", "diagnosis_topic": "cannot_borrow", "has_overdue": False,
-             "debt_ratio": 0.3, "recent_applications": False, "recent_events": "answered"}
-    latest = {"text": "还能恢复吗", "intent": {"name": "ask_restore_limit", "confidence": 0.9},
-              "intent_ranking": [], "entities": []}
-    history = [{"event": "slot", "name": "requested_slot", "value": "symptom_days"},
-               {"event": "user", "text": "还能恢复吗", "parse_data": latest},
-               {"event": "action", "name": "action_answer_faq"}]
+    slots = {
+        "requested_slot": "symptom_days",
+        "diagnosis_topic": "cannot_borrow",
+        "has_overdue": False,
+        "debt_ratio": 0.3,
+        "recent_applications": False,
+        "recent_events": "answered",
+    }
+    latest = {
+        "text": "还能恢复吗",
+        "intent": {"name": "ask_restore_limit", "confidence": 0.9},
+        "intent_ranking": [],
+        "entities": [],
+    }
+    history = [
+        {"event": "slot", "name": "requested_slot", "value": "symptom_days"},
+        {"event": "user", "text": "还能恢复吗", "parse_data": latest},
+        {"event": "action", "name": "action_answer_faq"},
+    ]
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots)
-    tracker = Tracker("tester", all_slots, latest, history, False, None,
-                      {"name": "diagnosis_form", "is_interrupted": True}, "action_answer_faq")
+    tracker = Tracker(
+        "tester",
+        all_slots,
+        latest,
+        history,
+        False,
+        None,
+        {"name": "diagnosis_form", "is_interrupted": True},
+        "action_answer_faq",
+    )
     messages, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["requested_slot"] == "symptom_days"
     assert messages[-1]["text"].endswith(str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip())
     assert "overdue_days" not in slot_events(events)
 
 
-@pytest.mark.parametrize("slot", ["has_overdue", "recent_applications", "account_inactive",
-                                  "abnormal_transactions", "security_issue"])
+@pytest.mark.parametrize(
+    "slot", ["has_overdue", "recent_applications", "account_inactive", "abnormal_transactions", "security_issue"]
+)
 def test_yes_no_questions_offer_yes_no_dont_know(slot):
     payloads = [b["payload"] for b in load_diagnosis_config()["questions"][slot]["buttons"]]
     assert payloads == ["/affirm", "/deny", "/dont_know"]
@@ -420,8 +521,10 @@ def test_a_fact_stated_without_a_topic_is_said_back_with_the_topic_buttons():
     from actions.diagnosis import ActionUpdateAdvice
 
     tracker = make_tracker("inform", "我借呗逾期了四天", {"has_overdue": True, "overdue_days": 4.0})
-    tracker.latest_message["entities"] = [{"entity": "has_overdue", "value": True},
-                                          {"entity": "overdue_days", "value": 4.0}]
+    tracker.latest_message["entities"] = [
+        {"entity": "has_overdue", "value": True},
+        {"entity": "overdue_days", "value": 4.0},
+    ]
     messages, _ = run(ActionUpdateAdvice(), tracker)
     assert messages[0]["text"].startswith("好的，我记下了：近期有过逾期，逾期约4天。")
     assert {b["payload"] for b in messages[0]["buttons"]} >= {"/ask_cannot_borrow", "/ask_limit_closed"}
@@ -432,7 +535,7 @@ def test_each_question_says_which_step_it_is_and_the_steps_add_up():
     slots = {"diagnosis_topic": "cannot_borrow"}
     history = []
     seen = []
-    for answer_slot, value in [("has_overdue", False), ("debt_ratio", 20.0), ("recent_applications", False)]:
+    for _slot, _value in [("has_overdue", False), ("debt_ratio", 20.0), ("recent_applications", False)]:
         tracker = make_tracker("inform", "", {**slots})
         tracker.events = history + tracker.events
         messages, events = run(ValidateDiagnosisForm(), tracker)
@@ -441,15 +544,24 @@ def test_each_question_says_which_step_it_is_and_the_steps_add_up():
         step, total = [int(n) for n in re.findall(r"\d+", heading)]
         seen.append((requested, step, total))
         history.append({"event": "slot", "name": "requested_slot", "value": requested})
-        slots[requested] = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}.get(requested, False)
+        slots[requested] = {"has_overdue": False, "debt_ratio": 20.0, "recent_applications": False}.get(
+            requested, False
+        )
     steps = [step for _, step, _ in seen]
     assert steps == [1, 2, 3], seen
     assert all(step <= total for _, step, total in seen), seen
     assert [requested for requested, _, _ in seen][0] == "has_overdue"
 
 
-@pytest.mark.parametrize("slot, title, value", [("debt_ratio", "三成以下", 20.0), ("debt_ratio", "五成以上", 60.0),
-                                                ("overdue_days", "一个月以上", 45.0), ("overdue_days", "几天", 5.0)])
+@pytest.mark.parametrize(
+    "slot, title, value",
+    [
+        ("debt_ratio", "三成以下", 20.0),
+        ("debt_ratio", "五成以上", 60.0),
+        ("overdue_days", "一个月以上", 45.0),
+        ("overdue_days", "几天", 5.0),
+    ],
+)
 def test_number_questions_offer_tap_to_answer_ranges_that_parse_to_a_value(slot, title, value):
     buttons = {b["title"]: b["payload"] for b in load_diagnosis_config()["questions"][slot]["buttons"]}
     assert buttons["不清楚"] == "/dont_know"

@@ -1,4 +1,5 @@
 """The advice engine: reachability of every code, orderings, payload shape."""
+
 from __future__ import annotations
 
 import pytest
@@ -116,7 +117,12 @@ def test_unknown_weighs_less_than_true(fact: str, reason: str) -> None:
     [
         ("cannot_borrow", {"security_issue": True, "has_overdue": "unknown"}, "account_security", "overdue"),
         ("cannot_borrow", {"has_overdue": True, "security_issue": "unknown"}, "overdue", "account_security"),
-        ("limit_dropped", {"recent_applications": True, "account_inactive": "unknown"}, "multi_loan", "inactive_account"),
+        (
+            "limit_dropped",
+            {"recent_applications": True, "account_inactive": "unknown"},
+            "multi_loan",
+            "inactive_account",
+        ),
     ],
 )
 def test_true_fact_ranks_above_unknown_fact(topic: str, facts: dict, first: str, second: str) -> None:
@@ -204,8 +210,9 @@ def test_a_bad_credit_record_alone_leads_with_the_credit_report():
     assert advice.reasons[0] == "credit_report" and advice.steps[0] == "check_credit_report"
 
 
-@pytest.mark.parametrize("days, first, step", [(3.0, "risk_control", "wait_and_retry"),
-                                               (40.0, "observation_period", "keep_active")])
+@pytest.mark.parametrize(
+    "days, first, step", [(3.0, "risk_control", "wait_and_retry"), (40.0, "observation_period", "keep_active")]
+)
 def test_how_long_a_clean_refusal_lasted_decides_between_platform_causes(days, first, step):
     advice = rank_advice("cannot_borrow", {"has_overdue": False, "debt_ratio": 10.0, "symptom_days": days})
     assert advice.reasons[0] == first and step in advice.steps[:2]
@@ -216,10 +223,18 @@ def test_duration_does_not_outweigh_a_personal_cause():
     assert advice.reasons[0] == "multi_loan"
 
 
-@pytest.mark.parametrize("facts, explained", [
-    ({"has_overdue": True}, True), ({"debt_ratio": 55.0}, True), ({"debt_ratio": 45.0}, False),
-    ({"security_issue": True}, True), ({"has_overdue": "unknown"}, False), ({"symptom_days": 3.0}, False), ({}, False),
-])
+@pytest.mark.parametrize(
+    "facts, explained",
+    [
+        ({"has_overdue": True}, True),
+        ({"debt_ratio": 55.0}, True),
+        ({"debt_ratio": 45.0}, False),
+        ({"security_issue": True}, True),
+        ({"has_overdue": "unknown"}, False),
+        ({"symptom_days": 3.0}, False),
+        ({}, False),
+    ],
+)
 def test_explains(facts, explained):
     from advisor.engine import explains
 

@@ -1,9 +1,10 @@
 """advisor/ is plain Python in layers: no module imports one that imports it back (issue 16)."""
+
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Dict, List, Set
+
 from runtime import paths
 
 ADVISOR = paths.ROOT / "advisor"
@@ -33,7 +34,7 @@ def cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
         state[module] = "open"
         for imported in sorted(graph.get(module, ())):
             if state.get(imported) == "open":
-                found.append(stack[stack.index(imported):] + [imported])
+                found.append(stack[stack.index(imported) :] + [imported])
             elif imported not in state:
                 visit(imported, stack + [imported])
         state[module] = "done"

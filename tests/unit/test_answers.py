@@ -1,4 +1,5 @@
 """How a reply to one diagnosis question is read (advisor/answers.py)."""
+
 import pytest
 
 from advisor.answers import Answer, check_range, interpret_answer, reconcile_facts
@@ -46,8 +47,14 @@ def test_interpret_answer(slot, text, intent, expected):
 
 @pytest.mark.parametrize(
     "slot, value, ok",
-    [("debt_ratio", 100, True), ("debt_ratio", 100.5, False), ("debt_ratio", -1, False),
-     ("overdue_days", 0, True), ("overdue_days", -3, False), ("has_overdue", True, True)],
+    [
+        ("debt_ratio", 100, True),
+        ("debt_ratio", 100.5, False),
+        ("debt_ratio", -1, False),
+        ("overdue_days", 0, True),
+        ("overdue_days", -3, False),
+        ("has_overdue", True, True),
+    ],
 )
 def test_check_range(slot, value, ok):
     assert check_range(slot, value) is ok
@@ -66,18 +73,41 @@ def test_reconcile_facts(facts, changes):
     assert reconcile_facts(facts) == changes
 
 
-OPTIONS = [{"slot": "account_inactive"}, {"slot": "abnormal_transactions"}, {"slot": "security_issue"},
-           {"slot": "security_issue"}, {"slot": "credit_report_issue"}]
+OPTIONS = [
+    {"slot": "account_inactive"},
+    {"slot": "abnormal_transactions"},
+    {"slot": "security_issue"},
+    {"slot": "security_issue"},
+    {"slot": "credit_report_issue"},
+]
 
 
 @pytest.mark.parametrize(
     "text, intent, kind, facts",
     [
         ("3 4", "inform", "value", {"security_issue": True}),
-        ("以上都没有", "deny", "value", {"account_inactive": False, "abnormal_transactions": False,
-                                      "security_issue": False, "credit_report_issue": False}),
-        ("没有", "deny", "value", {"account_inactive": False, "abnormal_transactions": False,
-                                 "security_issue": False, "credit_report_issue": False}),
+        (
+            "以上都没有",
+            "deny",
+            "value",
+            {
+                "account_inactive": False,
+                "abnormal_transactions": False,
+                "security_issue": False,
+                "credit_report_issue": False,
+            },
+        ),
+        (
+            "没有",
+            "deny",
+            "value",
+            {
+                "account_inactive": False,
+                "abnormal_transactions": False,
+                "security_issue": False,
+                "credit_report_issue": False,
+            },
+        ),
         ("不清楚", "dont_know", "unknown", {}),
         ("怎么查征信", "ask_credit_report", "interruption", {}),
         ("有", "affirm", "unclear", {}),  # which one? asked again
@@ -95,15 +125,18 @@ def test_symptom_days_answers_are_durations():
     assert interpret_answer("symptom_days", "一个多月了", "inform") == Answer("value", 30.0)
 
 
-@pytest.mark.parametrize("text, answered, expected", [
-    ("不对，有四成", ["recent_applications", "debt_ratio", "has_overdue"], ("debt_ratio", 40.0)),
-    ("我说错了，逾期了半个月", ["debt_ratio", "overdue_days"], ("overdue_days", 15.0)),
-    ("不是，是五天", ["symptom_days", "overdue_days"], ("symptom_days", 5.0)),  # the latest answer it fits
-    ("有四成", ["debt_ratio"], None),            # not a correction: an answer
-    ("不对", ["debt_ratio"], None),              # no new value to take
-    ("不对，有四成", ["overdue_days"], None),     # fits no answered question
-    ("不对，有300成", ["debt_ratio"], None),      # out of range
-])
+@pytest.mark.parametrize(
+    "text, answered, expected",
+    [
+        ("不对，有四成", ["recent_applications", "debt_ratio", "has_overdue"], ("debt_ratio", 40.0)),
+        ("我说错了，逾期了半个月", ["debt_ratio", "overdue_days"], ("overdue_days", 15.0)),
+        ("不是，是五天", ["symptom_days", "overdue_days"], ("symptom_days", 5.0)),  # the latest answer it fits
+        ("有四成", ["debt_ratio"], None),  # not a correction: an answer
+        ("不对", ["debt_ratio"], None),  # no new value to take
+        ("不对，有四成", ["overdue_days"], None),  # fits no answered question
+        ("不对，有300成", ["debt_ratio"], None),  # out of range
+    ],
+)
 def test_a_correction_restates_an_earlier_numeric_answer(text, answered, expected) -> None:
     from advisor.answers import read_correction
 

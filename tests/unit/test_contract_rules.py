@@ -1,7 +1,7 @@
 """data/rules.yml and advisor/contract.py name the same intent groups (one owner: the contract)."""
+
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Dict, Set
 
 import yaml

@@ -1,4 +1,5 @@
 """advisor/domain_rules.py: the rules several modules apply, defined once."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,12 +8,22 @@ from advisor.answers import reconcile_facts
 from advisor.domain_rules import overdue_implied_by_days
 
 
-@pytest.mark.parametrize("has_overdue, days, expected", [
-    (None, 5, True), ("unknown", 5, True), (None, 0.5, True),
-    (False, 5, False), (True, 5, True),
-    (None, None, None), (None, 0, None), (None, -3, None), (None, True, None), (None, "5", None),
-    ("unknown", None, "unknown"),
-])
+@pytest.mark.parametrize(
+    "has_overdue, days, expected",
+    [
+        (None, 5, True),
+        ("unknown", 5, True),
+        (None, 0.5, True),
+        (False, 5, False),
+        (True, 5, True),
+        (None, None, None),
+        (None, 0, None),
+        (None, -3, None),
+        (None, True, None),
+        (None, "5", None),
+        ("unknown", None, "unknown"),
+    ],
+)
 def test_an_overdue_length_implies_an_overdue(has_overdue: object, days: object, expected: object) -> None:
     assert overdue_implied_by_days(has_overdue, days) == expected
 

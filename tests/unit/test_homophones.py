@@ -1,4 +1,5 @@
 """Homophones of domain terms (pypinyin) and masked numbers in advisor.normalize (issue 8)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The knowledge files: contract coverage, structure, and no copied article text."""
+
 from __future__ import annotations
 
 import re
@@ -19,21 +20,57 @@ from advisor.knowledge import (
 )
 from runtime.paths import ROOT as REPO
 
-ARTICLES = [REPO.parent / "shared" / "seeds" / name for name in ("000_e2b15d78ddd105c0.txt", "003_dff69c9388615a81.txt")]
+ARTICLES = [
+    REPO.parent / "shared" / "seeds" / name for name in ("000_e2b15d78ddd105c0.txt", "003_dff69c9388615a81.txt")
+]
 COPY_RUN = 20
 
 # The names in ../shared/CONTRACT.md, written out so a change to advisor/contract.py shows up.
-SPEC_REASONS = {"overdue", "credit_report", "high_debt", "multi_loan", "inactive_account",
-                "abnormal_activity", "account_security", "risk_control", "observation_period"}
-SPEC_STEPS = {"repay_on_time", "check_credit_report", "reduce_debt", "keep_active", "secure_account",
-              "update_profile", "wait_and_retry", "appeal_support", "alternatives"}
-SPEC_SLOTS = {"has_overdue", "overdue_days", "debt_ratio", "recent_applications", "account_inactive",
-              "abnormal_transactions", "security_issue"}
+SPEC_REASONS = {
+    "overdue",
+    "credit_report",
+    "high_debt",
+    "multi_loan",
+    "inactive_account",
+    "abnormal_activity",
+    "account_security",
+    "risk_control",
+    "observation_period",
+}
+SPEC_STEPS = {
+    "repay_on_time",
+    "check_credit_report",
+    "reduce_debt",
+    "keep_active",
+    "secure_account",
+    "update_profile",
+    "wait_and_retry",
+    "appeal_support",
+    "alternatives",
+}
+SPEC_SLOTS = {
+    "has_overdue",
+    "overdue_days",
+    "debt_ratio",
+    "recent_applications",
+    "account_inactive",
+    "abnormal_transactions",
+    "security_issue",
+}
 SPEC_TOPICS = {"cannot_borrow", "limit_dropped", "restore_limit", "limit_closed", "increase_limit"}
 NOT_LABELLED = {"affirm", "deny", "dont_know", "inform", "out_of_scope", "feedback"}  # never suggested by the fallback
 
-FAQ_INTENTS = ["ask_credit_report", "ask_debt_ratio", "ask_alternatives", "ask_when_retry", "ask_submit_proof",
-               "ask_appeal", "request_human", "ask_increase_limit", "ask_boost_service"]
+FAQ_INTENTS = [
+    "ask_credit_report",
+    "ask_debt_ratio",
+    "ask_alternatives",
+    "ask_when_retry",
+    "ask_submit_proof",
+    "ask_appeal",
+    "request_human",
+    "ask_increase_limit",
+    "ask_boost_service",
+]
 INTRO_INTENTS = ["ask_limit_dropped", "ask_restore_limit", "ask_cannot_borrow", "ask_limit_closed"]
 
 
@@ -104,8 +141,9 @@ def test_greet_offers_three_examples() -> None:
     assert len(DOMAIN_RESPONSES["utter_greet"][0]["buttons"]) == 3
 
 
-@pytest.mark.parametrize("intent, needle", [("request_human", "95188"), ("request_human", "我的客服"),
-                                            ("ask_boost_service", "骗")])
+@pytest.mark.parametrize(
+    "intent, needle", [("request_human", "95188"), ("request_human", "我的客服"), ("ask_boost_service", "骗")]
+)
 def test_safety_facts_present(intent: str, needle: str) -> None:
     assert needle in load_faq()[intent]["text"]
 
@@ -152,7 +190,9 @@ def test_diagnosis_order_covers_every_contract_slot_once(topic: str) -> None:
     config = load_diagnosis_config()
     order = config["order"][topic]
     assert len(order) == len(set(order)) and order[0] == "has_overdue"
-    covered = set(order) | ({o["slot"] for o in config["recent_events"]["options"]} if "recent_events" in order else set())
+    covered = set(order) | (
+        {o["slot"] for o in config["recent_events"]["options"]} if "recent_events" in order else set()
+    )
     if topic != "increase_limit":
         assert SPEC_SLOTS <= covered
 
@@ -169,8 +209,13 @@ def test_diagnosis_texts() -> None:
     }
     assert all(config["texts"][key].strip() for key in knowledge.DIAGNOSIS_TEXTS)
     topics = {button["payload"] for button in config["texts"]["topic_buttons"]}
-    assert topics == {"/ask_cannot_borrow", "/ask_limit_dropped", "/ask_limit_closed",
-                      "/ask_restore_limit", "/ask_increase_limit"}
+    assert topics == {
+        "/ask_cannot_borrow",
+        "/ask_limit_dropped",
+        "/ask_limit_closed",
+        "/ask_restore_limit",
+        "/ask_increase_limit",
+    }
 
 
 def _normalise(text: str) -> str:
@@ -237,15 +282,21 @@ def test_copy_check_catches_a_copied_sentence() -> None:
         ("faq.yml", "greet: {text: 'unclosed\n"),
     ],
 )
-def test_malformed_file_raises_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str) -> None:
+def test_malformed_file_raises_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str
+) -> None:
     (tmp_path / name).write_text(content, encoding="utf-8")
     monkeypatch.setattr(knowledge, "KNOWLEDGE_DIR", tmp_path)
     loaders = (load_faq, load_advice_knowledge, load_diagnosis_config, load_intent_labels)
     for loader in loaders:
         loader.cache_clear()
     try:
-        loader = {"faq.yml": load_faq, "advice.yml": load_advice_knowledge,
-                  "diagnosis.yml": load_diagnosis_config, "intent_labels.yml": load_intent_labels}[name]
+        loader = {
+            "faq.yml": load_faq,
+            "advice.yml": load_advice_knowledge,
+            "diagnosis.yml": load_diagnosis_config,
+            "intent_labels.yml": load_intent_labels,
+        }[name]
         with pytest.raises(KnowledgeError, match=name.split(".")[0]):
             loader()
     finally:

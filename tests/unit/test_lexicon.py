@@ -5,12 +5,14 @@ Rasa's JiebaTokenizer (dictionary_path: lexicon/jieba) calls
 tests load the directory the same way, into a fresh ``jieba.Tokenizer`` so the
 global jieba state is not touched.
 """
+
 import glob
 import re
 from pathlib import Path
 
 import jieba
 import pytest
+
 from runtime import paths
 
 LEXICON_DIR = paths.LEXICON

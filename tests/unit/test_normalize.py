@@ -1,4 +1,5 @@
 """normalize_text: script, width, whitespace, invisible characters and domain typos."""
+
 from __future__ import annotations
 
 import pytest
@@ -93,12 +94,15 @@ def test_every_plain_fix_applies(wrong: str, right: str) -> None:
     assert normalize_text(f"我的{wrong}") == f"我的{right}"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("借呗借不出来" + "。" * 500, "借呗借不出来。"),
-    ("为什么？？？？", "为什么？"),
-    ("怎么办!!!!!!", "怎么办!"),
-    ("等等……", "等等……"),      # a two-mark ellipsis stays
-    ("额度***", "额度几"),        # masked digits first
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("借呗借不出来" + "。" * 500, "借呗借不出来。"),
+        ("为什么？？？？", "为什么？"),
+        ("怎么办!!!!!!", "怎么办!"),
+        ("等等……", "等等……"),  # a two-mark ellipsis stays
+        ("额度***", "额度几"),  # masked digits first
+    ],
+)
 def test_runs_of_one_punctuation_mark_collapse(text, expected):
     assert normalize_text(text) == expected

@@ -1,4 +1,5 @@
 """parse_days / parse_percentage / parse_amount / parse_answer on colloquial Chinese."""
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -226,8 +227,17 @@ def test_is_bare_number(text: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     "text, days",
-    [("就这几天", 3.0), ("刚刚开始的", 3.0), ("昨天开始的", 3.0), ("两周", 14.0), ("一个多月了", 30.0),
-     ("好几个月", 60.0), ("半年了", 180.0), ("不清楚", None), ("", None)],
+    [
+        ("就这几天", 3.0),
+        ("刚刚开始的", 3.0),
+        ("昨天开始的", 3.0),
+        ("两周", 14.0),
+        ("一个多月了", 30.0),
+        ("好几个月", 60.0),
+        ("半年了", 180.0),
+        ("不清楚", None),
+        ("", None),
+    ],
 )
 def test_parse_since(text, days):
     from advisor.parsing import parse_since
@@ -237,8 +247,20 @@ def test_parse_since(text, days):
 
 @pytest.mark.parametrize(
     "text, picked",
-    [("2", [2]), ("1 3", [1, 3]), ("1和3", [1, 3]), ("选2、4", [2, 4]), ("第二个", [2]), ("第一项和第三项", [1, 3]),
-     ("3，3", [3]), ("7", None), ("2个月", None), ("我账号被盗过", None), ("都没有", None), ("", None)],
+    [
+        ("2", [2]),
+        ("1 3", [1, 3]),
+        ("1和3", [1, 3]),
+        ("选2、4", [2, 4]),
+        ("第二个", [2]),
+        ("第一项和第三项", [1, 3]),
+        ("3，3", [3]),
+        ("7", None),
+        ("2个月", None),
+        ("我账号被盗过", None),
+        ("都没有", None),
+        ("", None),
+    ],
 )
 def test_parse_choices(text, picked):
     from advisor.parsing import parse_choices

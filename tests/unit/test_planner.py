@@ -1,4 +1,5 @@
 """The diagnosis planner: which question next, and when a cause found ends the questions."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Mapping, Tuple
@@ -15,9 +16,15 @@ CAUSE_TOPICS = ("cannot_borrow", "limit_dropped", "restore_limit", "limit_closed
 
 # A user with nothing wrong; each single-cause user below changes one fact of it.
 CLEAN: Dict[str, object] = {
-    "has_overdue": False, "overdue_days": None, "debt_ratio": 20.0, "recent_applications": False,
-    "account_inactive": False, "abnormal_transactions": False, "security_issue": False,
-    "credit_report_issue": False, "symptom_days": 60.0,
+    "has_overdue": False,
+    "overdue_days": None,
+    "debt_ratio": 20.0,
+    "recent_applications": False,
+    "account_inactive": False,
+    "abnormal_transactions": False,
+    "security_issue": False,
+    "credit_report_issue": False,
+    "symptom_days": 60.0,
 }
 ONLY_CAUSE: Dict[str, Dict[str, object]] = {
     "overdue": {"has_overdue": True, "overdue_days": 5.0},
@@ -75,8 +82,16 @@ def test_a_decisive_overdue_stated_at_once_ends_all_questions(topic: str, days: 
 
 
 @pytest.mark.parametrize("topic", CAUSE_TOPICS)
-@pytest.mark.parametrize("stated", [{"security_issue": True}, {"debt_ratio": 80.0}, {"recent_applications": True},
-                                    {"abnormal_transactions": True}, {"credit_report_issue": True}])
+@pytest.mark.parametrize(
+    "stated",
+    [
+        {"security_issue": True},
+        {"debt_ratio": 80.0},
+        {"recent_applications": True},
+        {"abnormal_transactions": True},
+        {"credit_report_issue": True},
+    ],
+)
 def test_a_cause_stated_early_makes_the_questions_needless(topic: str, stated: dict) -> None:
     assert diagnosis_plan(topic, stated, (), ()) == []
 
@@ -97,8 +112,12 @@ def test_a_clean_profile_covers_every_contract_fact(topic: str) -> None:
 
 # How long it lasted is only asked when a shown limit refuses to lend (cannot_borrow).
 PLATFORM_CAUSES = ("risk_control", "observation_period")
-SINGLE_CAUSE_CASES = [(topic, reason) for topic in CAUSE_TOPICS for reason in sorted(ONLY_CAUSE)
-                      if topic == "cannot_borrow" or reason not in PLATFORM_CAUSES]
+SINGLE_CAUSE_CASES = [
+    (topic, reason)
+    for topic in CAUSE_TOPICS
+    for reason in sorted(ONLY_CAUSE)
+    if topic == "cannot_borrow" or reason not in PLATFORM_CAUSES
+]
 
 
 @pytest.mark.parametrize("topic, reason", SINGLE_CAUSE_CASES)
@@ -113,7 +132,9 @@ def test_on_average_no_more_than_four_questions() -> None:
 
 
 def test_the_multiple_choice_question_shows_only_what_is_not_known() -> None:
-    slots = [o["slot"] for o in open_options({"security_issue": False, "account_inactive": True}, ("credit_report_issue",))]
+    slots = [
+        o["slot"] for o in open_options({"security_issue": False, "account_inactive": True}, ("credit_report_issue",))
+    ]
     assert slots == ["abnormal_transactions"]
 
 

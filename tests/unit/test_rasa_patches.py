@@ -1,5 +1,6 @@
 """Rasa is changed in one module only (runtime/rasa_patches.py), and only on the Rasa it was
 written for."""
+
 from __future__ import annotations
 
 import ast
@@ -48,8 +49,9 @@ def _rasa_names(tree: ast.Module) -> Set[str]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rasa":
             names.update(alias.asname or alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
-            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names
-                         if alias.name.split(".")[0] == "rasa")
+            names.update(
+                alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name.split(".")[0] == "rasa"
+            )
     return names
 
 
@@ -63,8 +65,11 @@ def test_nothing_else_assigns_to_rasa() -> None:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             rasa = _rasa_names(tree)
             for node in ast.walk(tree):
-                targets = node.targets if isinstance(node, ast.Assign) else (
-                    [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else ([node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+                )
                 for target in targets:
                     base = target
                     while isinstance(base, ast.Attribute):

@@ -1,4 +1,5 @@
 """Rendering advice as Chinese text and follow-up buttons."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """extract_facts (spaCy patterns over jieba tokens) and the SituationExtractor component."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,12 +7,9 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from advisor import contract
-
-from advisor import fact_patterns
-from advisor.facts import KeywordSegmenter, compile_pattern, find_facts, find_products
+from advisor import contract, fact_patterns
+from advisor.facts import KeywordSegmenter, compile_pattern, extract_facts, find_facts, find_products
 from advisor.normalize import normalize_text
-from advisor.facts import extract_facts
 
 
 @pytest.mark.parametrize(
@@ -211,13 +209,17 @@ def test_segmenter_splits_fused_words(fused: List[str], expected: List[str]) -> 
     assert list(segmenter.cut("".join(fused))) == expected
 
 
-@pytest.mark.parametrize("lexicon", ["", "没逾期过 50000\n按时还款 50000\n没用过支付宝 50000\n很少用支付宝 50000\n大额转账 50000\n申请了好几个 50000\n"])
-def test_facts_do_not_depend_on_the_lexicon(
-    lexicon: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from advisor import facts
-
+@pytest.mark.parametrize(
+    "lexicon",
+    [
+        "",
+        "没逾期过 50000\n按时还款 50000\n没用过支付宝 50000\n很少用支付宝 50000\n大额转账 50000\n申请了好几个 50000\n",
+    ],
+)
+def test_facts_do_not_depend_on_the_lexicon(lexicon: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import jieba
+
+    from advisor import facts
 
     (tmp_path / "domain.txt").write_text(lexicon, encoding="utf-8")
     monkeypatch.setattr(facts, "LEXICON_DIR", tmp_path)
@@ -332,7 +334,18 @@ def test_unnormalised_text_gets_whole_text_spans(extractor: Any) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["10", "八十", "/inform{\"has_overdue\": true}", "", "   ", None, "😀😀", "\x00\x01", "逾期了会降额吗", "额度" * 5000],
+    [
+        "10",
+        "八十",
+        '/inform{"has_overdue": true}',
+        "",
+        "   ",
+        None,
+        "😀😀",
+        "\x00\x01",
+        "逾期了会降额吗",
+        "额度" * 5000,
+    ],
 )
 def test_component_adds_nothing(extractor: Any, text: Any) -> None:
     assert _entities(extractor, text) == []
