@@ -27,12 +27,12 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data lexicon components advisor/normalize.py advisor/typos.yml -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: FORCE help install train chat run test test-unit test-nlu test-core validate bench clean web web-deps web-build browser-deps test-browser eval review review-accept
+.PHONY: FORCE help install train chat run lint test test-unit test-integration test-nlu test-core validate bench clean web web-deps web-build browser-deps test-browser eval review review-accept
 
-help:
-	@echo "make chat   — set up, train if needed, talk to the bot in the terminal"
-	@echo "make test   — set up, train if needed, run every test"
-	@echo "make train | run | bench | clean"
+# Every target with a "## what it does" comment; tests/unit/test_makefile.py checks that none is missing.
+help: ## this list
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | \
+	  awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'
 
 $(STAMP): requirements.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is required (python3.10 on PATH, or pyenv install 3.10.13)"; exit 1; }
@@ -41,7 +41,7 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) ## the virtualenv with every pinned package (.venv/)
 
 # Rasa's own cache retrains only the parts whose inputs changed; the text normaliser's
 # fingerprint includes the jieba dictionary, so a dictionary edit retrains too.
@@ -49,7 +49,7 @@ $(MODEL): $(STAMP) $(MODEL_INPUTS)
 	$(BIN)/rasa train --out models --fixed-model-name jiebei
 	touch $@
 
-train: $(MODEL)
+train: $(MODEL) ## train models/jiebei.tar.gz (only what changed)
 
 # endpoints.yml with the action server on $(ACTION_PORT), so the ports can be moved.
 var/endpoints.yml: endpoints.yml FORCE
@@ -58,41 +58,52 @@ var/endpoints.yml: endpoints.yml FORCE
 
 # `rasa shell` with the terminal behind the input guard (channels/shell.py), started through
 # runtime/rasa_run.py like every Rasa server here (no API, so no token).
-chat: $(MODEL) var/endpoints.yml
+chat: $(MODEL) var/endpoints.yml ## set up, train if needed, talk to the bot in the terminal
 	devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run --connector channels.shell.GuardedShellInput \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed (only then). The token reaches Rasa
 # through the environment (runtime/rasa_run.py), never its arguments, which `ps` shows to all.
-run: $(MODEL) var/endpoints.yml
+run: $(MODEL) var/endpoints.yml ## the bot's REST channel and HTTP API (token required) with the action server
 	@if [ -z "$${RASA_TOKEN:-}" ]; then RASA_TOKEN="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
 	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$RASA_TOKEN"; fi; \
 	RASA_TOKEN="$$RASA_TOKEN" devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --enable-api --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
-validate: $(STAMP)
+validate: $(STAMP) ## rasa data validate --fail-on-warnings
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test-unit: $(MODEL) $(WEB_DEPS)
-	$(BIN)/python -m pytest -q tests
+# ruff (lint and format) on everything, mypy strict on advisor/ (pyproject.toml).
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Plain Python: no model, npm, network or server.
+test-unit: $(STAMP) ## the unit tests (tests/unit, under a minute, nothing trained)
+	$(BIN)/python -m pytest -q tests/unit
+
+# Components, channels, end-to-end over a running bot, quality and dev tools.
+test-integration: $(MODEL) $(WEB_DEPS) ## every other pytest suite (needs the model and npm)
+	$(BIN)/python -m pytest -q tests --ignore=tests/unit
 
 # One evaluation run (the same as `make eval`) serves the thresholds and the report check.
-test-nlu: $(MODEL)
+test-nlu: $(MODEL) ## NLU test sets against their targets (reports/eval/)
 	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval
 	$(BIN)/python -m quality.check --metrics reports/eval/metrics.json
 	$(BIN)/python -m pytest -q -m eval tests/quality/test_eval_report.py
 
-test-core: $(MODEL)
+test-core: $(MODEL) ## the test stories (rasa test core)
 	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: validate test-unit test-nlu test-core test-browser test-scale
+test: lint validate test-unit test-integration test-nlu test-core test-browser test-scale ## set up, train if needed, run every test (what CI runs)
 
-bench: $(MODEL)
+bench: $(MODEL) ## where a turn's time goes: latency, turns/s, CPU per component, memory
 	$(BIN)/python -m devtools.bench
 
-clean:
+clean: ## remove models, results, var/ and caches
 	rm -rf models results .rasa .pytest_cache tests/output var
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
@@ -106,16 +117,16 @@ $(WEB_DEPS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-web-deps: $(WEB_DEPS)
+web-deps: $(WEB_DEPS) ## rasa-webchat from npm (web/node_modules)
 
 # web/vendor/rasa-webchat.js (without its Google-Fonts import) and web/advice-labels.json
 # (from knowledge/advice.yml); web/config.js only if missing.
-web-build: $(STAMP) $(WEB_DEPS)
+web-build: $(STAMP) $(WEB_DEPS) ## the widget's bundle and labels (web/vendor, web/advice-labels.json)
 	$(BIN)/python -m devtools.build_web
 
 # The page on http://localhost:$(WEB_PORT)/, the bot's socket.io on $(WEB_BOT_URL) (CORS for the
 # page's origin only) and the action server; Ctrl-C stops all three.
-web: $(MODEL) web-build var/endpoints.yml
+web: $(MODEL) web-build var/endpoints.yml ## the web widget on http://localhost:8000/ with the bot and the action server
 	$(BIN)/python -m devtools.build_web --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
 	WEBCHAT_ALLOWED_ORIGINS="http://localhost:$(WEB_PORT)" \
@@ -125,7 +136,7 @@ web: $(MODEL) web-build var/endpoints.yml
 
 # Debian's Chromium, CJK and emoji fonts for the browser test (Playwright cannot download a browser here).
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
-browser-deps:
+browser-deps: ## Debian's Chromium and CJK fonts for the browser tests
 	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get update && \
@@ -133,7 +144,7 @@ browser-deps:
 	fi
 
 # The widget in a real Chromium against a running bot; screenshots in tests/output/browser/.
-test-browser: $(MODEL) web-build browser-deps
+test-browser: $(MODEL) web-build browser-deps ## the widget in a real Chromium at desktop and phone size
 	$(BIN)/python -m pytest -q -m browser tests/browser
 
 FORCE:
@@ -143,29 +154,29 @@ FORCE:
 SCALE_PORT ?= 8080
 
 # Debian's postgresql, redis-server and nginx, only if missing (their system services are not started).
-scale-deps: $(STAMP)
+scale-deps: $(STAMP) ## Debian's PostgreSQL, Redis and nginx for make scale
 	$(BIN)/python -m deploy.local_cluster.cluster deps
 
 # Everything on 127.0.0.1, state, logs and pid files in var/scale/; nginx on $(SCALE_PORT), which
 # also serves the web widget at http://127.0.0.1:$(SCALE_PORT)/ (same origin as the bot).
 # The HTTP API token is RASA_TOKEN, or a generated one is printed.
-scale: $(MODEL) scale-deps web-build
+scale: $(MODEL) scale-deps web-build ## two replicas on PostgreSQL and Redis behind nginx on :8080
 	SCALE_PORT=$(SCALE_PORT) $(BIN)/python -m deploy.local_cluster.cluster up
 
 # Stops exactly the processes `make scale` started (var/scale/*.pid) and its PostgreSQL.
-scale-down:
+scale-down: ## stop what make scale started
 	$(BIN)/python -m deploy.local_cluster.cluster down
 
-scale-status:
+scale-status: ## what make scale is running
 	$(BIN)/python -m deploy.local_cluster.cluster status
 
 # The scale tests start (and install, if needed) their own cluster on free ports.
-test-scale: $(MODEL) web-build
+test-scale: $(MODEL) web-build ## the cluster tests (starts its own cluster)
 	$(BIN)/python -m pytest -q -m scale tests/scale
 
 # Turns/s and p50/p95 through nginx with 1 and 2 replicas at 20 and 50 users (~3 minutes; up to
 # ~10 when other work on the machine makes it measure again).
-load: $(MODEL) scale-deps
+load: $(MODEL) scale-deps ## turns/s and p50/p95 through nginx with 1 and 2 replicas
 	$(BIN)/python -m devtools.load
 
 # --- quality and conversation review (issue 8) ----------------------------------------------
@@ -174,17 +185,17 @@ load: $(MODEL) scale-deps
 
 # Report on the held-out and real-phrasing sets, the baseline and the test stories in
 # reports/eval/ (summary.md first); trains only when the model is missing or out of date.
-eval: $(MODEL)
+eval: $(MODEL) ## the evaluation report in reports/eval/ (summary.md first)
 	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval
 
 # Messages from real conversations (the tracker store in $(REVIEW_ENDPOINTS)) that fell to fallback,
 # had low confidence or were corrected → review/candidates.yml; label them, then review-accept.
 # A cluster's PostgreSQL: REVIEW_ENDPOINTS=endpoints.scale.yml with its DB_* variables set.
 REVIEW_ENDPOINTS ?= endpoints.yml
-review: $(STAMP)
+review: $(STAMP) ## doubtful messages from real conversations → review/candidates.yml
 	$(BIN)/python -m quality.review --endpoints $(REVIEW_ENDPOINTS) --out review/candidates.yml
 
 # The labelled candidates → data/nlu/reviewed.yml (labels checked against the domain, no
 # duplicates, no test messages); `make train` then learns them.
-review-accept: $(STAMP)
+review-accept: $(STAMP) ## labelled candidates → data/nlu/reviewed.yml
 	$(BIN)/python -m quality.review_accept --candidates review/candidates.yml --out data/nlu/reviewed.yml

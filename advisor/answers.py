@@ -59,7 +59,7 @@ CORRECTION_STARTS = (
 _NUMBER_PARSERS = {"debt_ratio": parse_percentage, "overdue_days": parse_days, "symptom_days": parse_since}
 
 
-def read_correction(text: str, answered: Sequence[str]) -> Optional[tuple]:
+def read_correction(text: str, answered: Sequence[str]) -> Optional[tuple[str, float]]:
     """(slot, value) when `text` corrects an earlier numeric answer (「不对，有四成」 once the
     debt question was answered → ("debt_ratio", 40.0)); `answered` lists the slots already
     answered, latest first, and the latest one the number fits is taken. None otherwise."""
@@ -87,7 +87,7 @@ def check_range(slot: str, value: Value) -> bool:
     rule = load_diagnosis_config()["invalid"].get(slot)
     if rule is None:
         return True
-    return rule["min"] <= float(value) <= rule["max"]
+    return bool(rule["min"] <= float(value) <= rule["max"])
 
 
 def interpret_answer(slot: str, text: str, intent: Optional[str]) -> Answer:

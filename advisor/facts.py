@@ -185,7 +185,8 @@ def _pipeline() -> tuple[Any, Any, dict[str, tuple[str, object]]]:
 
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     words = pattern_words()
-    nlp.tokenizer.jieba_seg = KeywordSegmenter(_shared_jieba(words), words)
+    # spaCy's zh tokenizer has jieba_seg; its type says only Callable
+    nlp.tokenizer.jieba_seg = KeywordSegmenter(_shared_jieba(words), words)  # type: ignore[union-attr]
 
     matcher = Matcher(nlp.vocab)
     labels: dict[str, tuple[str, object]] = {}
@@ -196,7 +197,7 @@ def _pipeline() -> tuple[Any, Any, dict[str, tuple[str, object]]]:
     matcher.add(DEBT_CONTEXT_LABEL, [compile_pattern(p) for p in fp.DEBT_CONTEXT])
 
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(
+    ruler.add_patterns(  # type: ignore[attr-defined]  # add_pipe is typed as returning a plain Pipe
         [
             {"label": "product", "pattern": name, "id": canonical}
             for canonical, names in fp.PRODUCTS.items()
@@ -366,7 +367,7 @@ def _debt_ratio(clauses: list[_Clause], indices: list[int]) -> Optional[Fact]:
 def _plausible(slot: str, value: float) -> bool:
     """Within the slot's valid range (knowledge/diagnosis.yml, the same the form enforces)."""
     rule = load_diagnosis_config()["invalid"][slot]
-    return rule["min"] <= value <= rule["max"]
+    return bool(rule["min"] <= value <= rule["max"])
 
 
 def _join(clauses: list[_Clause], first: int, last: int) -> str:

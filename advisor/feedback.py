@@ -22,6 +22,6 @@ def is_helpful(entity_value: object, text: str) -> bool:
     return not any(negation in plain for negation in NEGATIONS)
 
 
-def feedback_record(helpful: bool, topic: Optional[str]) -> dict:
+def feedback_record(helpful: bool, topic: Optional[str]) -> dict[str, object]:
     """The advice_feedback slot's value: what the user judged and about which topic."""
     return {"helpful": helpful, "topic": topic}

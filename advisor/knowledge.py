@@ -29,7 +29,8 @@ def _read(name: str) -> dict[str, Any]:
         raise KnowledgeError(f"{path}: file not found") from error
     except yaml.YAMLError as error:
         raise KnowledgeError(f"{path}: invalid YAML: {error}") from error
-    _check(isinstance(data, dict), name, "top level must be a mapping")
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"knowledge/{name}: top level must be a mapping")
     return data
 
 
@@ -52,7 +53,9 @@ def _check_button(button: object, where: str) -> None:
 
 def _check_message(entry: object, where: str) -> None:
     """A message the bot sends: {text, buttons}."""
-    _check(isinstance(entry, dict) and _is_text(entry.get("text")), where, "text is required")
+    if not isinstance(entry, dict):
+        raise KnowledgeError(f"knowledge/{where}: text is required")
+    _check(_is_text(entry.get("text")), where, "text is required")
     buttons = entry.get("buttons") or []
     _check(isinstance(buttons, list), where, "buttons must be a list")
     for button in buttons:
@@ -117,16 +120,16 @@ def load_diagnosis_config() -> dict[str, Any]:
     data = _read("diagnosis.yml")
     max_questions = data.get("max_questions")
     _check(isinstance(max_questions, int) and max_questions > 0, "diagnosis.yml", "max_questions must be > 0")
-    order = data.get("order")
+    order: Any = data.get("order")
     _check(isinstance(order, dict), "diagnosis.yml", "'order' mapping is required")
-    recent = data.get(RECENT_EVENTS)
+    recent: Any = data.get(RECENT_EVENTS)
     _check(
         isinstance(recent, dict) and _is_text(recent.get("text")) and _is_text(recent.get("reask")),
         f"diagnosis.yml:{RECENT_EVENTS}",
         "text and reask are required",
     )
-    options = recent.get("options")
-    _check(isinstance(options, list) and options, f"diagnosis.yml:{RECENT_EVENTS}", "options are required")
+    options: Any = recent.get("options")
+    _check(isinstance(options, list) and bool(options), f"diagnosis.yml:{RECENT_EVENTS}", "options are required")
     for option in options:
         _check(
             isinstance(option, dict) and option.get("slot") in ALL_BOOL_SLOTS and _is_text(option.get("title")),
@@ -140,7 +143,7 @@ def load_diagnosis_config() -> dict[str, Any]:
         questions = order.get(topic)
         where = f"diagnosis.yml:order.{topic}"
         _check(
-            isinstance(questions, list) and questions and questions[0] == "has_overdue",
+            isinstance(questions, list) and bool(questions) and questions[0] == "has_overdue",
             where,
             "a list starting with has_overdue is required",
         )
@@ -152,22 +155,22 @@ def load_diagnosis_config() -> dict[str, Any]:
         if topic != "increase_limit":  # raising a limit is not explained by a cause
             covered = set(questions) | (option_slots if RECENT_EVENTS in questions else set())
             _check(set(SLOTS) <= covered, where, f"must cover every contract fact: {sorted(set(SLOTS) - covered)}")
-    reask = data.get("reask")
+    reask: Any = data.get("reask")
     _check(isinstance(reask, dict), "diagnosis.yml", "'reask' mapping is required")
     for slot in FACT_SLOTS:
         _check(_is_text(reask.get(slot)), f"diagnosis.yml:reask.{slot}", "text is required")
-    texts = data.get("texts")
+    texts: Any = data.get("texts")
     _check(isinstance(texts, dict), "diagnosis.yml", "'texts' mapping is required")
     for key in DIAGNOSIS_TEXTS:
         _check(_is_text(texts.get(key)), f"diagnosis.yml:texts.{key}", "text is required")
     _check(isinstance(texts.get("topic_buttons"), list), "diagnosis.yml:texts", "topic_buttons list is required")
     for button in texts["topic_buttons"]:
         _check_button(button, "diagnosis.yml:texts.topic_buttons")
-    questions = data.get("questions")
-    _check(isinstance(questions, dict), "diagnosis.yml", "'questions' mapping is required")
+    asked: Any = data.get("questions")
+    _check(isinstance(asked, dict), "diagnosis.yml", "'questions' mapping is required")
     for slot in FACT_SLOTS:
-        _check_message(questions.get(slot), f"diagnosis.yml:questions.{slot}")
-    understood = data.get("understood")
+        _check_message(asked.get(slot), f"diagnosis.yml:questions.{slot}")
+    understood: Any = data.get("understood")
     _check(isinstance(understood, dict), "diagnosis.yml", "'understood' mapping is required")
     for slot in FACT_SLOTS:
         entry = understood.get(slot)
@@ -198,13 +201,13 @@ def load_intent_labels() -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
-def load_conversation_texts() -> dict[str, dict[str, Any]]:
+def load_conversation_texts() -> dict[str, Any]:
     """{disclaimer, ask_rephrase, default, busy, feedback_*} → {text, buttons}, sent by actions;
     feedback_buttons: the 👍 / 👎 buttons under every advice."""
     data = _read("conversation.yml")
     for key in CONVERSATION_TEXTS:
         _check_message(data.get(key), f"conversation.yml:{key}")
-    feedback_buttons = data.get("feedback_buttons")
+    feedback_buttons: Any = data.get("feedback_buttons")
     _check(
         isinstance(feedback_buttons, list) and len(feedback_buttons) == 2,
         "conversation.yml:feedback_buttons",

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import yaml
 
@@ -135,7 +135,8 @@ def _converter() -> Callable[[str], str] | None:
     try:
         import opencc
 
-        return opencc.OpenCC("t2s").convert
+        convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
+        return convert
     except Exception:  # a broken OpenCC install must not take the bot down
         return None
 
@@ -173,7 +174,7 @@ _PRODUCT_NAMES = ("借呗", "花呗", "支付宝", "蚂蚁")
 
 
 @lru_cache(maxsize=1)
-def _pinyin_module():
+def _pinyin_module() -> Any:
     try:
         import pypinyin
 

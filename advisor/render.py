@@ -38,8 +38,8 @@ def render_card_summary(advice: Advice) -> str:
     texts = knowledge["render"]
     topic = knowledge["topics"][advice.topic]
     if advice.reasons:
-        return texts["card_summary"].format(topic=topic, reason=knowledge["reasons"][advice.reasons[0]]["title"])
-    return texts["card_summary_no_reason"].format(topic=topic)
+        return str(texts["card_summary"].format(topic=topic, reason=knowledge["reasons"][advice.reasons[0]]["title"]))
+    return str(texts["card_summary_no_reason"].format(topic=topic))
 
 
 def followup_buttons(advice: Advice) -> list[dict[str, str]]:
