@@ -41,8 +41,10 @@ class ActionDefaultAskAffirmation(SafeAction, Action):
             send_entry(dispatcher, load_conversation_texts()["ask_rephrase"])
             return []
         buttons = [{"title": labels[name], "payload": f"/{name}"} for name in intents]
-        buttons.append({"title": "都不是", "payload": "/out_of_scope"})
-        dispatcher.utter_message(text=f"您是想问「{labels[intents[0]]}」吗？", buttons=buttons)
+        question = load_conversation_texts()["did_you_mean"]
+        none_of_these = question["none_of_these"]
+        buttons.append({"title": none_of_these["title"], "payload": none_of_these["payload"]})
+        dispatcher.utter_message(text=question["text"].format(label=labels[intents[0]]), buttons=buttons)
         return []
 
 

@@ -4,7 +4,7 @@ rasa-sdk answers an action that raises with HTTP 500 (and Rasa then loses the tu
 and Rasa waits minutes for a slow action. Every action class in this package inherits
 `SafeAction`, whose subclasses get their `run` wrapped: an exception or a run longer than
 `ACTION_TIME_LIMIT` seconds becomes a logged error (type only, never user text) and a polite
-「系统繁忙」 reply from knowledge/conversation.yml.
+「系统繁忙」 reply, the channels' own (knowledge/guard.yml `busy`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from advisor.knowledge import load_conversation_texts
+from advisor.knowledge import busy_text
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def guarded(run: Run) -> Run:
             kind = "timed out" if isinstance(error, asyncio.TimeoutError) else f"failed ({type(error).__name__})"
             logger.error("action %s %s for a conversation", self.name(), kind)
             dispatcher.messages.clear()
-            dispatcher.utter_message(text=load_conversation_texts()["busy"]["text"])
+            dispatcher.utter_message(text=busy_text())
             return []
 
     safe_run.__guarded__ = True  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -13,7 +15,7 @@ from runtime import paths
 KNOWLEDGE_DIR = paths.KNOWLEDGE
 SOURCES = frozenset({"A", "B"})
 DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
-CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "busy", "feedback_helpful", "feedback_unhelpful")
+CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "feedback_helpful", "feedback_unhelpful")
 
 
 class KnowledgeError(ValueError):
@@ -202,8 +204,9 @@ def load_intent_labels() -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def load_conversation_texts() -> dict[str, Any]:
-    """{disclaimer, ask_rephrase, default, busy, feedback_*} → {text, buttons}, sent by actions;
-    feedback_buttons: the 👍 / 👎 buttons under every advice."""
+    """{disclaimer, ask_rephrase, default, feedback_*} → {text, buttons}, sent by actions;
+    feedback_buttons: the 👍 / 👎 buttons under every advice; did_you_mean: the question of the
+    two-stage fallback ({label} is the likeliest intent's) and its none_of_these button."""
     data = _read("conversation.yml")
     for key in CONVERSATION_TEXTS:
         _check_message(data.get(key), f"conversation.yml:{key}")
@@ -215,4 +218,39 @@ def load_conversation_texts() -> dict[str, Any]:
     )
     for button in feedback_buttons:
         _check_button(button, "conversation.yml:feedback_buttons")
+    did_you_mean: Any = data.get("did_you_mean")
+    _check(
+        isinstance(did_you_mean, dict) and "{label}" in str(did_you_mean.get("text")),
+        "conversation.yml:did_you_mean",
+        "a text with {label} is required",
+    )
+    _check_button(did_you_mean.get("none_of_these"), "conversation.yml:did_you_mean.none_of_these")
+    text_channel: Any = data.get("text_channel")
+    _check(
+        isinstance(text_channel, dict)
+        and all(_is_text(text_channel.get(k)) for k in ("option", "restart", "truncated")),
+        "conversation.yml:text_channel",
+        "option, restart and truncated texts are required",
+    )
+    _check(
+        "{number}" in text_channel["option"] and "{title}" in text_channel["option"],
+        "conversation.yml:text_channel.option",
+        "{number} and {title} are required",
+    )
     return data
+
+
+@lru_cache(maxsize=None)
+def load_guard_texts(keys: Sequence[str]) -> Mapping[str, str]:
+    """The channels' own replies (knowledge/guard.yml), sent without asking the bot or when it
+    could not answer (`busy`, also the reply of a failed action); `keys` are those the caller
+    needs (channels.guard.TEXT_KEYS), each must be there."""
+    data = _read("guard.yml")
+    missing = [key for key in keys if not _is_text(data.get(key))]
+    _check(not missing, "guard.yml", f"missing or empty texts: {', '.join(missing)}")
+    return MappingProxyType({key: str(data[key]).strip() for key in keys})
+
+
+def busy_text() -> str:
+    """「抱歉，系统繁忙…」: the one text for a turn the bot could not answer, whoever noticed."""
+    return load_guard_texts(("busy",))["busy"]

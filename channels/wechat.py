@@ -60,7 +60,7 @@ from wechatpy.parser import parse_message
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from channels.guard import BODY_TOO_LARGE, BUSY, Guard
+from channels.guard import BODY_TOO_LARGE, BUSY, NO_TEXT, Guard
 from channels.guard_texts import guard_text, load_payload_intents
 from channels.server_limits import cap_request_size
 from channels.wechat_api import DEFAULT_API_BASE, CustomerServiceClient
@@ -71,8 +71,6 @@ from channels.wechat_shared import SharedState, shared_state_from_environment, w
 logger = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
-UNSUPPORTED_TYPE_TEXT = "目前只支持文字消息，请用文字描述您的问题。"
-ERROR_TEXT = "抱歉，系统暂时出了点问题，请稍后再试。"
 SUCCESS = "success"  # WeChat's "received, no passive reply" answer; never needs encryption
 
 MAX_BODY_BYTES = 64 * 1024
@@ -242,7 +240,7 @@ class WeChatInput(InputChannel):
             except Exception as error:
                 logger.error("WeChat message handling failed (%s).", type(error).__name__)
                 logger.debug("WeChat message handling failure details.", exc_info=True)
-                reply = ERROR_TEXT
+                reply = guard_text(BUSY)
             try:
                 return self._respond(request, message, reply)
             except Exception as error:
@@ -336,7 +334,7 @@ class WeChatInput(InputChannel):
                     message, key, GREET_PAYLOAD, on_new_message, from_user=False, may_start=may_start
                 )
             return None
-        return UNSUPPORTED_TYPE_TEXT
+        return guard_text(NO_TEXT)  # an image, voice, location …
 
     async def _converse(
         self,
@@ -441,7 +439,7 @@ class WeChatInput(InputChannel):
         except Exception as error:
             logger.error("Bot failed on a WeChat message (%s).", type(error).__name__)
             logger.debug("Bot failure details.", exc_info=True)
-            return ERROR_TEXT
+            return guard_text(BUSY)
 
         replies = collector.messages or [{"text": guard_text(BUSY)}]
         rendered = render_reply(notices + replies)

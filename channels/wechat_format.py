@@ -6,9 +6,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from advisor.knowledge import load_conversation_texts
+
 # WeChat rejects text replies whose Content exceeds 2048 bytes (UTF-8), not characters.
 TEXT_LIMIT_BYTES = 2048
-TRUNCATION_NOTICE = "……（内容较长，后面部分已省略，您可以继续提问了解细节）"
+_TEXTS = load_conversation_texts()["text_channel"]  # knowledge/conversation.yml
+TRUNCATION_NOTICE = _TEXTS["truncated"]
 
 Button = Dict[str, Any]
 
@@ -16,7 +19,7 @@ Button = Dict[str, Any]
 # the conversation's facts and answers utter_restart (domain.yml).
 RESTART_NUMBER = "0"
 RESTART_PAYLOAD = "/restart"
-RESTART_OPTION = "回复 0：重新开始"
+RESTART_OPTION = _TEXTS["option"].format(number=RESTART_NUMBER, title=_TEXTS["restart"])
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,10 @@ class RenderedReply:
 
 def render_buttons(buttons: Sequence[Mapping[str, Any]], start: int = 1) -> str:
     """Renders buttons as numbered options, one "回复 1：标题" line each."""
-    return "\n".join(f"回复 {number}：{_button_title(button)}" for number, button in enumerate(buttons, start))
+    return "\n".join(
+        _TEXTS["option"].format(number=number, title=_button_title(button))
+        for number, button in enumerate(buttons, start)
+    )
 
 
 def render_reply(messages: Sequence[Mapping[str, Any]], limit_bytes: int = TEXT_LIMIT_BYTES) -> RenderedReply:

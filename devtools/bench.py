@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
+from advisor.knowledge import busy_text
 from devtools.local_bot import BIN, LOCAL_ACTION_SECRET, MODEL, ROOT, Bot, free_port, running_bot  # noqa: E402
 
 # One whole diagnosis with small talk around it; every user plays it again and again, each
@@ -317,7 +318,7 @@ async def concurrent(url: str, users: int, seconds: float) -> Dict[str, Any]:
     """`users` users playing whole diagnoses without pauses for `seconds`."""
     import aiohttp
 
-    busy = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["busy"]
+    busy = busy_text()
     latencies: List[float] = []
     failures = Counter()
     deadline = time.monotonic() + seconds

@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import Dict, List
 
 import aiohttp
-import yaml
 
+from advisor.knowledge import busy_text
+from channels.guard_texts import guard_text
 from deploy.local_cluster.cluster import Cluster, install_packages, running_cluster  # noqa: E402
-from devtools.local_bot import ROOT  # noqa: E402
 
 OTHER_LOAD_LIMIT = 0.25  # cores used by processes outside the cluster and this client
 CONVERSATION = ["你好", "借呗有额度为什么借不出来", "没有", "三成", "没有", "没有", "怎么查征信", "谢谢"]
-BUSY = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["busy"]
-RATE_LIMITED = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["rate_limited"]
+BUSY = busy_text()
+RATE_LIMITED = guard_text("rate_limited")
 
 
 def cpu_seconds(pid: int) -> float:

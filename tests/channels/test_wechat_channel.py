@@ -21,8 +21,6 @@ from wechatpy.crypto import WeChatCrypto
 from channels.guard import PLACEHOLDERS, Guard, GuardLimits
 from channels.guard_texts import guard_text
 from channels.wechat import (
-    ERROR_TEXT,
-    UNSUPPORTED_TYPE_TEXT,
     WeChatConfig,
     WeChatInput,
 )
@@ -496,7 +494,7 @@ async def test_non_text_and_empty_messages_get_polite_answers(
     bot = FakeBot()
     url = await start_channel(make_channel(), bot)
     _, body = await post(http, url, image_xml())
-    assert reply_fields(body)["Content"] == UNSUPPORTED_TYPE_TEXT
+    assert reply_fields(body)["Content"] == guard_text("no_text")
     _, body = await post(http, url, text_xml("   "))
     assert reply_fields(body)["Content"] == guard_text("empty")
     assert bot.received == []
@@ -507,7 +505,7 @@ async def test_bot_failure_is_answered_politely(start_channel: StartChannel, htt
     url = await start_channel(make_channel(), FakeBot())
     status, body = await post(http, url, text_xml("炸"))
     assert status == 200
-    assert reply_fields(body)["Content"] == ERROR_TEXT
+    assert reply_fields(body)["Content"] == guard_text("busy")
 
 
 # --- the input guard ---------------------------------------------------------------------

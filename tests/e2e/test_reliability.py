@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 
+from channels.guard_texts import load_guard_texts
 from devtools.local_bot import ROOT, Bot, action_server, free_port, rasa_server, running_bot
 from tests.replies import texts
 
-GUARD_TEXTS = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))
+GUARD_TEXTS = load_guard_texts()
 BUSY = GUARD_TEXTS["busy"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

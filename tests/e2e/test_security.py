@@ -328,9 +328,9 @@ def test_a_tracker_store_that_cannot_be_read_fails_the_turn_instead_of_forgettin
 
 
 def yaml_text(key: str) -> str:
-    import yaml
+    from channels.guard_texts import guard_text
 
-    return yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))[key]
+    return guard_text(key)
 
 
 # --- tokens: not in argv, not printed when chosen, not in nginx's logs ------------------------

@@ -20,6 +20,7 @@ import pytest
 import socketio
 import yaml
 
+from advisor.knowledge import busy_text
 from deploy.local_cluster.cluster import ENDPOINTS, Cluster
 from devtools.local_bot import ROOT, Bot, conversation_key
 from quality import review
@@ -28,7 +29,7 @@ from tests.replies import advice_payload, texts
 
 pytestmark = pytest.mark.scale
 
-BUSY = yaml.safe_load((ROOT / "knowledge" / "guard.yml").read_text(encoding="utf-8"))["busy"]
+BUSY = busy_text()
 
 
 def sender(prefix: str = "scale") -> str:

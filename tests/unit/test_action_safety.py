@@ -13,10 +13,10 @@ from rasa_sdk.utils import all_subclasses
 import actions
 from actions import safety
 from actions.safety import SafeAction
-from advisor.knowledge import load_conversation_texts
+from advisor.knowledge import busy_text
 from tests.unit.test_actions import DOMAIN, make_tracker
 
-BUSY = load_conversation_texts()["busy"]["text"]
+BUSY = busy_text()
 
 
 class Exploding(SafeAction, Action):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import unicodedata
 from pathlib import Path
@@ -302,3 +303,64 @@ def test_malformed_file_raises_clear_error(
     finally:
         for loader in loaders:
             loader.cache_clear()
+
+
+# --- one loader, one text per meaning ------------------------------------------------------
+
+CODE_FOLDERS = ("actions", "advisor", "channels", "components", "stores", "quality", "devtools", "deploy", "runtime")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _string_constants(tree: ast.Module) -> list[tuple[int, str]]:
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_only_the_knowledge_loader_reads_knowledge_files() -> None:
+    readers = []
+    for folder in CODE_FOLDERS:
+        for path in (REPO / folder).rglob("*.py"):
+            if path in (REPO / "advisor" / "knowledge.py", REPO / "runtime" / "paths.py"):
+                continue
+            for line, value in _string_constants(ast.parse(path.read_text(encoding="utf-8"))):
+                if value == "knowledge" or (value.startswith("knowledge/") and value.endswith(".yml")):
+                    readers.append(f"{path.relative_to(REPO)}:{line}")
+    assert readers == []
+
+
+def test_replies_are_not_written_in_python() -> None:
+    """Chinese text a user reads lives in knowledge/ or domain.yml; the guard's masking patterns
+    and placeholders (channels/guard.py) and the answer readers (advisor/) are logic, not replies."""
+    found = []
+    for folder in ("actions", "channels", "components", "stores"):
+        for path in (REPO / folder).rglob("*.py"):
+            if path == REPO / "channels" / "guard.py":
+                continue
+            for line, value in _string_constants(ast.parse(path.read_text(encoding="utf-8"))):
+                if CJK.search(value):
+                    found.append(f"{path.relative_to(REPO)}:{line}: {value[:30]}")
+    assert found == []
+
+
+def test_a_turn_the_bot_could_not_answer_gets_one_text_whoever_noticed() -> None:
+    from channels.guard_texts import guard_text
+
+    assert knowledge.busy_text() == guard_text("busy")
+    busy_like = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted((REPO / "knowledge").glob("*.yml"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "繁忙" in line and not line.lstrip().startswith("#")
+    ]
+    assert len(busy_like) == 1, busy_like
