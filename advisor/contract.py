@@ -67,7 +67,7 @@ RECENT_EVENTS = "recent_events"
 # Everything the diagnosis form can ask: one fact each, or the multiple-choice question.
 QUESTIONS: tuple[str, ...] = FACT_SLOTS + (RECENT_EVENTS,)
 
-# The limit questions: each starts the diagnosis on its topic (data/rules.yml, "a limit
+# The limit questions: each starts the diagnosis on its topic (data/rules/, "a limit
 # question starts the diagnosis"; tests/unit/test_contract_rules.py keeps the two in step).
 TOPIC_BY_INTENT: dict[str, str] = {
     "ask_limit_dropped": "limit_dropped",
@@ -77,7 +77,7 @@ TOPIC_BY_INTENT: dict[str, str] = {
     "ask_increase_limit": "increase_limit",
 }
 DIAGNOSIS_INTENTS: tuple[str, ...] = tuple(TOPIC_BY_INTENT)
-# General questions answered from knowledge/faq.yml (data/rules.yml, "answer a general question").
+# General questions answered from knowledge/faq.yml (data/rules/, "answer a general question").
 FAQ_INTENTS: tuple[str, ...] = (
     "ask_credit_report",
     "ask_debt_ratio",

@@ -1,4 +1,4 @@
-"""data/rules.yml and advisor/contract.py name the same intent groups (one owner: the contract)."""
+"""data/rules/ and advisor/contract.py name the same intent groups (one owner: the contract)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from advisor.contract import DIAGNOSIS_INTENTS, FAQ_INTENTS, QUESTION_INTENTS, T
 from advisor.scope import JIEBEI_LIMIT_INTENTS
 from runtime import paths
 
-RULES = paths.DATA / "rules.yml"
+RULES = paths.DATA / "rules"
 
 
 def intents_by_rule() -> Dict[str, Set[str]]:
-    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))["rules"]
+    rules = [
+        rule
+        for path in sorted(RULES.glob("*.yml"))
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    ]
     found: Dict[str, Set[str]] = {}
     for rule in rules:
         for step in rule["steps"]:
