@@ -180,7 +180,7 @@ def test_the_api_is_never_started_without_a_token() -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines):
             if "--enable-api" in line:
-                command = " ".join(lines[max(0, number - 3) : number + 1])
+                command = " ".join(lines[max(0, number - 12) : number + 1])
                 assert "rasa_run" in command or "--jwt-secret" in line, f"{path.name}: {line.strip()}"
 
 
