@@ -10,7 +10,6 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -42,13 +41,12 @@ class RetryingFormValidationAction(SafeAction, FormValidationAction, ABC):
 
     def record_failure(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, unknown: List[str], invalid: bool = False
-    ) -> List[Dict[str, Any]]:
-        """Counts a bad answer to `slot`; at the limit the slot is treated as unknown."""
+    ) -> Dict[str, Any]:
+        """Counts a bad answer to `slot` (slot values, as `extract_`/`validate_` methods return
+        them); at the limit the slot is treated as unknown and the form moves on."""
         failures = self.failures(tracker) + 1
         if failures >= self.max_failures:
             dispatcher.utter_message(text=load_diagnosis_config()["texts"]["skip"])
-            if slot not in unknown:
-                unknown.append(slot)
-            return [SlotSet(FAILURES_SLOT, 0.0), SlotSet(UNKNOWN_SLOT, unknown)]
+            return {FAILURES_SLOT: 0.0, UNKNOWN_SLOT: unknown + [slot] * (slot not in unknown)}
         self.reask(dispatcher, slot, invalid=invalid)
-        return [SlotSet(FAILURES_SLOT, float(failures))]
+        return {FAILURES_SLOT: float(failures)}

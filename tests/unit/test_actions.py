@@ -583,3 +583,18 @@ def test_the_web_widget_gets_the_card_and_one_line_not_the_advice_twice():
     assert "\n" not in text and render["steps_header"] not in text and render["reasons_header"] not in text
     assert load_advice_knowledge()["reasons"][messages[0]["custom"]["advice"]["reasons"][0]]["title"] in text
     assert messages[0]["buttons"]
+
+
+def test_the_form_validator_has_rasa_sdk_s_shape():
+    """extract_<slot> reads each question's answer, validate_<slot> checks each fact, and
+    required_slots() is what is known followed by the planner's questions."""
+    from actions.diagnosis_form import ValidateDiagnosisForm
+    from advisor.contract import FACT_SLOTS, QUESTIONS
+
+    form = ValidateDiagnosisForm()
+    assert all(callable(getattr(form, f"extract_{slot}", None)) for slot in QUESTIONS)
+    assert all(callable(getattr(form, f"validate_{slot}", None)) for slot in FACT_SLOTS)
+    tracker = make_tracker("deny", "没有", {"has_overdue": False, "diagnosis_topic": "cannot_borrow"})
+    required = asyncio.run(form.required_slots([], CollectingDispatcher(), tracker, DOMAIN))
+    assert required[0] == "has_overdue" and required[1:] == form.plan(tracker)
+    assert required[1] == load_diagnosis_config()["order"]["cannot_borrow"][2]
