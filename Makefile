@@ -59,7 +59,7 @@ var/endpoints.yml: endpoints.yml FORCE
 # `rasa shell` with the terminal behind the input guard (channels/shell.py), started through
 # runtime/rasa_run.py like every Rasa server here (no API, so no token).
 chat: $(MODEL) var/endpoints.yml ## set up, train if needed, talk to the bot in the terminal
-	devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run --connector channels.shell.GuardedShellInput \
+	$(BIN)/python -m devtools.with_servers --actions $(ACTION_PORT) -- $(BIN)/python -m runtime.rasa_run --connector channels.shell.GuardedShellInput \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
@@ -68,7 +68,7 @@ chat: $(MODEL) var/endpoints.yml ## set up, train if needed, talk to the bot in 
 run: $(MODEL) var/endpoints.yml ## the bot's REST channel and HTTP API (token required) with the action server
 	@if [ -z "$${RASA_TOKEN:-}" ]; then RASA_TOKEN="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')"; \
 	  echo "HTTP API token (generated; set RASA_TOKEN to choose one): $$RASA_TOKEN"; fi; \
-	RASA_TOKEN="$$RASA_TOKEN" devtools/with_action_server.sh $(ACTION_PORT) $(BIN)/python -m runtime.rasa_run \
+	RASA_TOKEN="$$RASA_TOKEN" $(BIN)/python -m devtools.with_servers --actions $(ACTION_PORT) -- $(BIN)/python -m runtime.rasa_run \
 	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --enable-api --cors "http://localhost:$(RASA_PORT)" --endpoints var/endpoints.yml
 
@@ -130,7 +130,7 @@ web: $(MODEL) web-build var/endpoints.yml ## the web widget on http://localhost:
 	$(BIN)/python -m devtools.build_web --socket-url "$(WEB_BOT_URL)"
 	@echo "借呗额度助手: open http://localhost:$(WEB_PORT)/ once the bot has loaded (Ctrl-C stops everything)"
 	WEBCHAT_ALLOWED_ORIGINS="http://localhost:$(WEB_PORT)" \
-	  devtools/with_action_server.sh $(ACTION_PORT) devtools/with_web_server.sh $(WEB_PORT) "$(WEB_BOT_URL)" \
+	  $(BIN)/python -m devtools.with_servers --actions $(ACTION_PORT) --web $(WEB_PORT) --bot-url "$(WEB_BOT_URL)" -- \
 	  $(BIN)/rasa run --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) \
 	  --cors "http://localhost:$(WEB_PORT)" --endpoints var/endpoints.yml
 

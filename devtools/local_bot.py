@@ -8,40 +8,17 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
-from typing import IO, Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
+from devtools.processes import free_port, open_private, stop, wait_until_up
 from runtime.paths import ROOT
 
 MODEL = ROOT / "models" / "jiebei.tar.gz"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
-    """Polls `url` until it answers 200; fails early if the process dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited; log {log}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not come up within {timeout}s; log {log}")
 
 
 def conversation_key(sender: str) -> str:
@@ -141,25 +118,6 @@ def _env(extra_env: Optional[Dict[str, str]], root: Path = ROOT) -> Dict[str, st
     }
 
 
-def open_private(path: Path, mode: str = "wb") -> IO[Any]:
-    """A file only its owner can read (logs, secrets and review files quote users or hold
-    keys), made so before the first byte; an older file loses its wider mode too.
-    `mode`: "w" or "a", with "b" for bytes (else UTF-8 text)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    descriptor = os.open(path, flags, 0o600)
-    os.fchmod(descriptor, 0o600)
-    return os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextlib.contextmanager
 def action_server(
     workdir: Path, port: int, extra_env: Optional[Dict[str, str]] = None, root: Path = ROOT
@@ -179,7 +137,7 @@ def action_server(
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
         yield process
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager
@@ -232,7 +190,7 @@ def rasa_server(
         bot.pid = process.pid
         yield bot
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager

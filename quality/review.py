@@ -43,7 +43,7 @@ import yaml  # noqa: E402
 
 from advisor.answers import CORRECTION_STARTS  # noqa: E402
 from channels.guard import mask_pii, safe_sender  # noqa: E402
-from devtools.local_bot import open_private  # noqa: E402
+from devtools.processes import open_private
 from quality.overlap import comparable, edit_similarity  # noqa: E402
 from runtime.paths import ROOT
 

@@ -34,7 +34,8 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 from channels.guard import BUSY, RATE_LIMITED  # noqa: E402
 from channels.guard_texts import guard_text  # noqa: E402
-from devtools.local_bot import BIN, MODEL, ROOT, Bot, free_port, open_private, wait_until_up  # noqa: E402
+from devtools.local_bot import BIN, MODEL, ROOT, Bot
+from devtools.processes import free_port, open_private, wait_until_up
 from devtools.serve_web import WEB, content_security_policy  # noqa: E402
 
 DEPLOY = ROOT / "deploy"

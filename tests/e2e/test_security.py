@@ -5,6 +5,7 @@ loopback, the way someone on the network or with a leaked address would.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -68,7 +69,7 @@ def test_rasa_listens_on_loopback_only(bot: Bot) -> None:
 @pytest.mark.parametrize("target", ["chat", "run", "web"])
 def test_make_starts_everything_on_loopback_unless_told_otherwise(target: str) -> None:
     plan = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True).stdout
-    assert "--interface 127.0.0.1" in plan and "actions.server" in open(ROOT / "devtools/with_action_server.sh").read()
+    assert "--interface 127.0.0.1" in plan and "devtools.with_servers" in plan
     exposed = subprocess.run(
         ["make", "-n", target, "RASA_INTERFACE=0.0.0.0"], cwd=ROOT, capture_output=True, text=True
     ).stdout
@@ -296,21 +297,21 @@ def test_the_tracker_store_and_the_logs_are_owner_only(bot: Bot) -> None:
     assert set(modes.values()) == {"0o600"}, modes
 
 
-def test_make_chat_and_run_write_var_owner_only() -> None:
-    script = (ROOT / "devtools" / "with_action_server.sh").read_text()
-    assert "umask 077" in script
+def test_make_chat_and_run_write_var_owner_only(tmp_path: Path) -> None:
+    """The supervisor of make chat/run/web gives its servers and the command umask 077, and
+    stops the action server when the command ends."""
+    port = free_port()
+    probe = f"umask; curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/health"
     result = subprocess.run(
-        [
-            "bash",
-            "-c",
-            "umask 022; source <(sed -n '/^umask/p' devtools/with_action_server.sh); "
-            "f=$(mktemp -d)/x; : > $f; stat -c %a $f",
-        ],
+        [str(BIN / "python"), "-m", "devtools.with_servers", "--actions", str(port), "--", "sh", "-c", probe],
         cwd=ROOT,
+        env={**os.environ, "ACTION_SERVER_SECRET": "test-secret"},
         capture_output=True,
         text=True,
+        timeout=120,
     )
-    assert result.stdout.strip() == "600"
+    assert result.stdout.split() == ["0077", "200"], result.stderr
+    assert listening_addresses(port) == set()
 
 
 def test_a_tracker_store_that_cannot_be_read_fails_the_turn_instead_of_forgetting(
