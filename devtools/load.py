@@ -35,7 +35,7 @@ import aiohttp
 
 from advisor.knowledge import busy_text
 from channels.guard_texts import guard_text
-from deploy.local_cluster.cluster import Cluster, install_packages, running_cluster  # noqa: E402
+from deploy.local_cluster.cluster import Cluster, install_packages, postgres_connection, running_cluster
 
 OTHER_LOAD_LIMIT = 0.25  # cores used by processes outside the cluster and this client
 CONVERSATION = ["你好", "借呗有额度为什么借不出来", "没有", "三成", "没有", "没有", "怎么查征信", "谢谢"]
@@ -107,15 +107,7 @@ def cores_used(before: Dict[str, float], after: Dict[str, float], seconds: float
 
 
 def tracker_store_size(env: Dict[str, str]) -> Dict[str, float]:
-    import psycopg2
-
-    with psycopg2.connect(
-        host=env["DB_HOST"],
-        port=env["DB_PORT"],
-        dbname=env["DB_NAME"],
-        user=env["DB_USER"],
-        password=env["DB_PASSWORD"],
-    ) as connection:
+    with postgres_connection(env) as connection:
         with connection.cursor() as cursor:
             cursor.execute(
                 "select count(distinct sender_id), count(*), pg_total_relation_size('events') "

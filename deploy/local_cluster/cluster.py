@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from channels.guard import BUSY, RATE_LIMITED  # noqa: E402
 from channels.guard_texts import guard_text  # noqa: E402
@@ -499,26 +499,14 @@ class Cluster:
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'").strip():
             self.psql(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
 
+    def _psql_args(self, database: str) -> List[str]:
+        """psql as the superuser over the cluster's private socket, stopping at the first error."""
+        socket_dir, port = str(self._pg_socket_dir()), str(self.ports["postgres"])
+        return ["-h", socket_dir, "-p", port, "-U", "postgres", "-d", database, "-X", "-tAq", "-v", "ON_ERROR_STOP=1"]
+
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Runs `sql` as the superuser over the cluster's private socket; returns the rows."""
-        result = self._pg(
-            "psql",
-            "-h",
-            str(self._pg_socket_dir()),
-            "-p",
-            str(self.ports["postgres"]),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-X",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-tAq",
-            "-c",
-            sql,
-            check=False,
-        )
+        result = self._pg("psql", *self._psql_args(database), "-c", sql, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stdout}")
         return result.stdout
@@ -529,25 +517,7 @@ class Cluster:
         assert bindir is not None
         settings = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
         result = subprocess.run(
-            [
-                *_as_user(self.pg_user),
-                str(bindir / "psql"),
-                "-h",
-                str(self._pg_socket_dir()),
-                "-p",
-                str(self.ports["postgres"]),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-X",
-                "-tAq",
-                "-v",
-                "ON_ERROR_STOP=1",
-                *settings,
-                "-f",
-                "-",
-            ],
+            [*_as_user(self.pg_user), str(bindir / "psql"), *self._psql_args(database), *settings, "-f", "-"],
             input=Path(path).read_text(),
             cwd="/",
             text=True,
@@ -556,6 +526,10 @@ class Cluster:
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr}")
         return result.stdout
+
+    def connect(self) -> Any:
+        """A psycopg2 connection to the tracker store's database, as the replicas' user."""
+        return postgres_connection(self.postgres_env())
 
     def stop_postgres(self) -> bool:
         if not (self.pg_data / "postmaster.pid").exists():
@@ -750,6 +724,19 @@ def _reply_json(key: str) -> str:
     text = json.dumps([{"text": guard_text(key)}], ensure_ascii=False)
     assert "'" not in text and "{{" not in text
     return text
+
+
+def postgres_connection(env: Dict[str, str]) -> Any:
+    """psycopg2's connection for the DB_* settings the replicas are given."""
+    import psycopg2
+
+    return psycopg2.connect(
+        host=env["DB_HOST"],
+        port=env["DB_PORT"],
+        dbname=env["DB_NAME"],
+        user=env["DB_USER"],
+        password=env["DB_PASSWORD"],
+    )
 
 
 def _children(pid: int) -> List[int]:

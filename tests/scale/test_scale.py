@@ -15,13 +15,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Sequence, Tuple
 
-import psycopg2
 import pytest
 import socketio
 import yaml
 
 from advisor.knowledge import busy_text
-from deploy.local_cluster.cluster import ENDPOINTS, Cluster
+from deploy.local_cluster.cluster import ENDPOINTS, Cluster, postgres_connection
 from devtools.local_bot import ROOT, Bot, conversation_key
 from quality import review
 from tests.default_answers import DEFAULT_ANSWERS
@@ -252,13 +251,7 @@ def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
     cluster.bot().send(who, f"我手机{phone}，借呗额度为什么降了")
     cluster.bot().send(who, f"再说一次，电话{phone}，没有逾期")
     env = cluster.postgres_env()
-    with psycopg2.connect(
-        host=env["DB_HOST"],
-        port=env["DB_PORT"],
-        dbname=env["DB_NAME"],
-        user=env["DB_USER"],
-        password=env["DB_PASSWORD"],
-    ) as connection:
+    with postgres_connection(env) as connection:
         with connection.cursor() as cursor:
             cursor.execute("select type_name, data from events where sender_id = %s order by id", (who,))
             events = cursor.fetchall()
