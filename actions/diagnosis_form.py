@@ -31,6 +31,8 @@ from actions.common import DEFAULT_TOPIC, diagnosis_facts, latest_intent, latest
 from actions.form_validation import FAILURES_SLOT, UNKNOWN_SLOT, RetryingFormValidationAction
 from advisor.answers import (
     DIAGNOSIS_SLOTS,
+    Answer,
+    Choices,
     check_range,
     interpret_answer,
     interpret_choices,
@@ -58,27 +60,19 @@ class Turn:
     intent: Optional[str]
     options: List[Dict[str, Any]] = field(default_factory=list)  # of the multiple-choice question
     correction: Optional[Tuple[str, float]] = None
-
-    @property
-    def reads_reply(self) -> bool:
-        """Whether the message is read as the answer to the open question (a message that
-        states other facts, or corrects an earlier answer, is not also a yes/no to it)."""
-        return self.replying and not self.stated and self.correction is None
+    # The message read as the answer to the open question, when it is one: `answer` for a fact
+    # question, `choices` for the multiple-choice one (a message that states other facts, or
+    # corrects an earlier answer, is not also a yes/no to the open question).
+    answer: Optional[Answer] = None
+    choices: Optional[Choices] = None
 
     def interrupts(self) -> bool:
         """A question of the user's own instead of an answer."""
-        if self.requested == RECENT_EVENTS and self.replying and not self.stated:
-            return interpret_choices(self.options, self.text, self.intent).kind == "interruption"
-        if self.requested in DIAGNOSIS_SLOTS and self.reads_reply:
-            return interpret_answer(self.requested, self.text, self.intent).kind == "interruption"
-        return False
+        reading = self.answer or self.choices
+        return reading is not None and reading.kind == "interruption"
 
     def answered_unknown(self) -> bool:
-        return (
-            self.requested in DIAGNOSIS_SLOTS
-            and self.reads_reply
-            and interpret_answer(self.requested, self.text, self.intent).kind == "unknown"
-        )
+        return self.answer is not None and self.answer.kind == "unknown"
 
 
 def read_turn(tracker: Tracker, form: str) -> Turn:
@@ -91,7 +85,13 @@ def read_turn(tracker: Tracker, form: str) -> Turn:
     options = open_options(before, unknown_facts(tracker)) if requested == RECENT_EVENTS else []
     answered = [s for s in reversed(asked_slots(tracker)) if s != requested and tracker.get_slot(s) is not None]
     correction = read_correction(text, answered) if replying and not stated else None
-    return Turn(requested, replying, stated, text, latest_intent(tracker), options, correction)
+    intent = latest_intent(tracker)
+    answer = choices = None
+    if requested == RECENT_EVENTS and replying and not stated:
+        choices = interpret_choices(options, text, intent)
+    elif requested in DIAGNOSIS_SLOTS and replying and not stated and correction is None:
+        answer = interpret_answer(requested, text, intent)
+    return Turn(requested, replying, stated, text, intent, options, correction, answer, choices)
 
 
 # The turn being validated, for the extract_/validate_ methods rasa-sdk calls (one action
@@ -162,8 +162,7 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         lead = understood_text(understood, turn.answered_unknown()) if turn.replying else ""
         if plan:
             facts, unknown = diagnosis_facts(tracker), unknown_facts(tracker)
-            asked = [slot for slot in asked_slots(tracker) if slot != plan[0]]
-            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked), lead=lead)
+            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked_slots(tracker)), lead=lead)
         elif lead:
             dispatcher.utter_message(text=lead)  # the advice follows (action_give_advice)
 
@@ -173,9 +172,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         turn = _TURN.get()
         if turn.correction is not None and turn.correction[0] == slot:
             return {slot: turn.correction[1]}  # 「不对，有四成」: the open question is asked again
-        if slot != turn.requested or not turn.reads_reply:
+        answer = turn.answer
+        if slot != turn.requested or answer is None:
             return {}
-        answer = interpret_answer(slot, turn.text, turn.intent)
         if answer.kind == "value":
             return {slot: answer.value, FAILURES_SLOT: 0.0}
         unknown = unknown_facts(tracker)
@@ -232,11 +231,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         """The reply to 「最近有没有下面这些情况？」: a tapped option or typed fact, 「1 3」,
         「都没有」 or 「不清楚」."""
         turn = _TURN.get()
-        if turn.requested != RECENT_EVENTS or not turn.replying:
-            return {}
-        if turn.stated:
-            return {}  # a tapped option or typed fact (validate_<slot>), or other facts only
-        choices = interpret_choices(turn.options, turn.text, turn.intent)
+        choices = turn.choices
+        if choices is None:
+            return {}  # not the open question, or a tapped option / typed fact (validate_<slot>)
         if choices.kind == "value":
             return {**choices.facts, RECENT_EVENTS: "answered", FAILURES_SLOT: 0.0}
         unknown = unknown_facts(tracker)
@@ -250,8 +247,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
     def check_fact(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
         """A value out of its range is dropped and asked again; a known fact is no longer
         unknown; 「没有逾期」 drops an old overdue length, a length implies an overdue."""
+        turn = _TURN.get()
         if value is not None and not check_range(slot, value):
-            if slot == _TURN.get().requested:
+            if slot == turn.requested:
                 return {
                     slot: None,
                     **self.record_failure(dispatcher, tracker, slot, unknown_facts(tracker), invalid=True),
@@ -262,7 +260,6 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         unknown = unknown_facts(tracker)
         if value is not None and slot in unknown:
             result[UNKNOWN_SLOT] = [s for s in unknown if s != slot]
-        turn = _TURN.get()
         if value is not None and turn.requested == RECENT_EVENTS and slot in option_slots(turn.options):
             # /inform{"security_issue": true} or 「账号被盗过」 answers the multiple-choice question
             result.update({RECENT_EVENTS: "answered", FAILURES_SLOT: 0.0})
