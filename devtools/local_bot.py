@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
-from devtools.processes import free_port, open_private, stop, wait_until_up
+from devtools.processes import free_port, serving
 from runtime.paths import ROOT
 
 MODEL = ROOT / "models" / "jiebei.tar.gz"
@@ -125,19 +125,15 @@ def action_server(
     """The action server on `port` until the block ends. `root`: the checkout it runs from
     (another commit's worktree, for the benchmark's before/after)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    log = workdir / f"actions-{port}.log"
-    process = subprocess.Popen(
+    with serving(
         [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
-        cwd=root,
+        workdir / f"actions-{port}.log",
+        f"http://127.0.0.1:{port}/health",
         env=_env(extra_env, root),
-        stdout=open_private(log),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process, log)
+        cwd=root,
+        own_session=False,
+    ) as process:
         yield process
-    finally:
-        stop(process)
 
 
 @contextlib.contextmanager
@@ -160,8 +156,7 @@ def rasa_server(
     )  # a urlsafe token may start with "-", which the CLI takes for an option
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db", root) + endpoints_extra, encoding="utf-8")
-    log = workdir / f"rasa-{port}.log"
-    process = subprocess.Popen(
+    with serving(
         [
             str(BIN / "python"),
             "-m",
@@ -179,18 +174,15 @@ def rasa_server(
             str(root / "credentials.yml"),
             *(extra_args or []),
         ],
-        cwd=root,
+        workdir / f"rasa-{port}.log",
+        f"http://127.0.0.1:{port}/status?token={token}",
         env={**_env(extra_env, root), "RASA_TOKEN": token},
-        stdout=open_private(log),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/status?token={token}", process, log)
+        cwd=root,
+        own_session=False,
+    ) as process:
         bot = Bot(f"http://127.0.0.1:{port}", token, workdir)
         bot.pid = process.pid
         yield bot
-    finally:
-        stop(process)
 
 
 @contextlib.contextmanager

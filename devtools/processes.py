@@ -66,13 +66,14 @@ def serving(
     env: Optional[Dict[str, str]] = None,
     cwd: Optional[Path] = None,
     timeout: float = 180.0,
+    own_session: bool = True,
 ) -> Iterator[subprocess.Popen]:
     """`command` running (output in the owner-only `log`) and answering `health_url`, until the
-    block ends. It runs in a session of its own, so a Ctrl-C in the terminal reaches only the
+    block ends, then stopped. With `own_session` a Ctrl-C in the terminal reaches only the
     foreground program, and the server is stopped here, in order."""
     with open_private(log) as output:
         process = subprocess.Popen(
-            list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=own_session
         )
     try:
         wait_until_up(health_url, process, log, timeout)
