@@ -240,12 +240,17 @@ def load_conversation_texts() -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=1)
+def _guard_file() -> dict[str, Any]:
+    return _read("guard.yml")
+
+
 @lru_cache(maxsize=None)
 def load_guard_texts(keys: Sequence[str]) -> Mapping[str, str]:
     """The channels' own replies (knowledge/guard.yml), sent without asking the bot or when it
     could not answer (`busy`, also the reply of a failed action); `keys` are those the caller
     needs (channels.guard.TEXT_KEYS), each must be there."""
-    data = _read("guard.yml")
+    data = _guard_file()
     missing = [key for key in keys if not _is_text(data.get(key))]
     _check(not missing, "guard.yml", f"missing or empty texts: {', '.join(missing)}")
     return MappingProxyType({key: str(data[key]).strip() for key in keys})
