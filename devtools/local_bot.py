@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from devtools.processes import free_port, serving
 from runtime.paths import ROOT
+from runtime.rasa_run import api_server_command
 
 MODEL = ROOT / "models" / "jiebei.tar.gz"
 BIN = Path(sys.executable).parent
@@ -157,23 +158,9 @@ def rasa_server(
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(endpoints_for(action_port, workdir / "tracker.db", root) + endpoints_extra, encoding="utf-8")
     with serving(
-        [
-            str(BIN / "python"),
-            "-m",
-            "runtime.rasa_run",
-            "--model",
-            str(model),
-            "--port",
-            str(port),
-            "--interface",
-            "127.0.0.1",
-            "--enable-api",
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(root / "credentials.yml"),
-            *(extra_args or []),
-        ],
+        api_server_command(
+            str(BIN / "python"), str(model), port, str(endpoints), str(root / "credentials.yml"), *(extra_args or [])
+        ),
         workdir / f"rasa-{port}.log",
         f"http://127.0.0.1:{port}/status?token={token}",
         env={**_env(extra_env, root), "RASA_TOKEN": token},

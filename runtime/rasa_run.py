@@ -22,6 +22,28 @@ import sys
 from typing import List, Optional
 
 
+def api_server_command(python: str, model: str, port: int, endpoints: str, credentials: str, *extra: str) -> List[str]:
+    """The command line of a Rasa server with its HTTP API on loopback, run through this module
+    (its token goes in RASA_TOKEN): the test bots and the cluster's replicas."""
+    return [
+        python,
+        "-m",
+        "runtime.rasa_run",
+        "--model",
+        model,
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+        "--enable-api",
+        "--endpoints",
+        endpoints,
+        "--credentials",
+        credentials,
+        *extra,
+    ]
+
+
 def rasa_arguments(argv: List[str], token: Optional[str]) -> List[str]:
     if "--auth-token" in argv or any(arg.startswith("--auth-token=") for arg in argv):
         raise SystemExit("pass the token as RASA_TOKEN, not --auth-token (it would be in ps)")

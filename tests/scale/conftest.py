@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from deploy.local_cluster.cluster import Cluster, ServicesUnavailable, _alive, install_packages, running_cluster
+from deploy.local_cluster.cluster import Cluster, ServicesUnavailable, alive, install_packages, running_cluster
 from devtools.local_bot import ROOT
 
 LOGS = ROOT / "tests" / "output" / "scale"
@@ -45,7 +45,7 @@ def cluster(trained_model: Path) -> Iterator[Cluster]:
             started = running.running()
             assert {"postgres", "redis", "nginx"} <= set(started), started
         # What `make scale-down` promises: every process the cluster started is gone.
-        left = {name: pid for name, pid in started.items() if _alive(pid)}
+        left = {name: pid for name, pid in started.items() if alive(pid)}
         assert not left, f"still running after the cluster was stopped: {left}"
     finally:
         if LOGS.exists():
