@@ -29,11 +29,15 @@ def ask(
     unknown: List[str],
     progress: Optional[Tuple[int, int]] = None,
     lead: str = "",
+    again: bool = False,
 ) -> None:
     """Sends the question for `slot`, given the facts known once this turn is read, headed by
-    「第 2 / 4 步」 when `progress` (step, total) is given, after `lead` (what was understood)."""
+    「第 2 / 4 步」 when `progress` (step, total) is given, after `lead` (what was understood);
+    `again`: it was asked before an answer to one of the user's own questions (「回到刚才的问题：」)."""
     entry = question_entry(slot, facts, unknown)
     text = str(entry["text"]).strip()
+    if again:
+        text = load_diagnosis_config()["texts"]["back_to_question"] + text
     if progress:
         step, total = progress
         text = load_diagnosis_config()["texts"]["progress"].format(step=step, total=max(step, total)) + "\n" + text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Set
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from advisor.answers import DIAGNOSIS_SLOTS
-from advisor.contract import RECENT_EVENTS
+from advisor.contract import RECENT_EVENTS, UNKNOWN
+from advisor.followup import paragraphs
 from advisor.normalize import NORMALIZED_TEXT, Normalized, normalized
 
 DEFAULT_TOPIC = "cannot_borrow"
@@ -38,7 +39,44 @@ def unknown_facts(tracker: Tracker) -> List[str]:
     return list(tracker.get_slot("unknown_facts") or [])
 
 
+def facts_with_unknowns(tracker: Tracker) -> Dict[str, Any]:
+    """diagnosis_facts, with "unknown" for the facts the user said they do not know."""
+    facts = diagnosis_facts(tracker)
+    for slot in unknown_facts(tracker):
+        if facts.get(slot) is None:
+            facts[slot] = UNKNOWN
+    return facts
+
+
 def send_entry(dispatcher: CollectingDispatcher, entry: Mapping[str, Any]) -> None:
     """Sends one knowledge entry (text plus optional quick-reply buttons)."""
     buttons = [{"title": button["title"], "payload": button["payload"]} for button in entry.get("buttons") or []]
     dispatcher.utter_message(text=str(entry["text"]).strip(), buttons=buttons)
+
+
+def limit_closed_earlier(tracker: Tracker) -> bool:
+    """Whether this conversation (since its session or a restart) was about a closed limit: a
+    later 「还能恢复吗」 or 「多久可以再试」 is still about that limit."""
+    closed = False
+    for event in tracker.events:
+        if event.get("event") in ("session_started", "restart"):
+            closed = False
+        elif (
+            event.get("event") == "slot"
+            and event.get("name") == "diagnosis_topic"
+            and event.get("value") == "limit_closed"
+        ):
+            closed = True
+    return closed or tracker.get_slot("diagnosis_topic") == "limit_closed"
+
+
+def sent_paragraphs(tracker: Tracker) -> Set[str]:
+    """The paragraphs the bot has sent since this conversation's session started (or the user
+    started over)."""
+    texts: List[str] = []
+    for event in tracker.events:
+        if event.get("event") in ("session_started", "restart"):
+            texts = []
+        elif event.get("event") == "bot" and event.get("text"):
+            texts.append(str(event["text"]))
+    return paragraphs(texts)

@@ -71,6 +71,13 @@ class Turn:
         reading = self.answer or self.choices
         return reading is not None and reading.kind == "interruption"
 
+    def leaves_question_open(self) -> bool:
+        """Not an answer to the open question: a question of the user's own (the form comes
+        back after a rule answered), a correction of an earlier answer, or other facts."""
+        return (
+            not self.replying or self.correction is not None or bool(self.stated) and self.requested not in self.stated
+        )
+
     def answered_unknown(self) -> bool:
         return self.answer is not None and self.answer.kind == "unknown"
 
@@ -162,7 +169,9 @@ class ValidateDiagnosisForm(RetryingFormValidationAction):
         lead = understood_text(understood, turn.answered_unknown()) if turn.replying else ""
         if plan:
             facts, unknown = diagnosis_facts(tracker), unknown_facts(tracker)
-            ask(dispatcher, plan[0], facts, unknown, progress=progress_of(plan, asked_slots(tracker)), lead=lead)
+            again = plan[0] == turn.requested and turn.leaves_question_open()
+            progress = progress_of(plan, asked_slots(tracker))
+            ask(dispatcher, plan[0], facts, unknown, progress=progress, lead=lead, again=again)
         elif lead:
             dispatcher.utter_message(text=lead)  # the advice follows (action_give_advice)
 

@@ -12,8 +12,9 @@ from actions.common import send_entry
 from actions.safety import SafeAction
 from advisor.knowledge import load_conversation_texts
 
-# Per-turn bookkeeping that must not leak into a new session.
-NOT_CARRIED_OVER = frozenset({"requested_slot", "answer_failures", "session_started_metadata"})
+# Per-turn bookkeeping that must not leak into a new session; and what the last advice showed:
+# a new session gets the whole advice again, not "same as above" about one out of sight.
+NOT_CARRIED_OVER = frozenset({"requested_slot", "answer_failures", "session_started_metadata", "last_advice"})
 
 
 class ActionSessionStart(SafeAction, Action):

@@ -74,6 +74,25 @@ def read_correction(text: str, answered: Sequence[str]) -> Optional[tuple[str, f
     return None
 
 
+def read_late_answer(text: str, facts: Mapping[str, Any]) -> Optional[tuple[str, float]]:
+    """(slot, value) when a bare number after the advice answers a question it fits: 「两成」
+    the debt share (always the one share the bot asks about), 「三个月」 the overdue's length
+    when an overdue is known without it, 「就这两天」 how long the problem has lasted when that
+    is not known yet. None when it fits nothing still open."""
+    text = normalized(text).strip()
+    ratio = parse_percentage(text)
+    if ratio is not None:
+        return ("debt_ratio", float(ratio)) if check_range("debt_ratio", ratio) else None
+    open_slots = [slot for slot in ("overdue_days", "symptom_days") if facts.get(slot) in (None, contract.UNKNOWN)]
+    if facts.get("has_overdue") is not True and "overdue_days" in open_slots:
+        open_slots.remove("overdue_days")  # no overdue: a length is how long the problem lasted
+    for slot in open_slots:
+        value = _NUMBER_PARSERS[slot](text)
+        if value is not None and check_range(slot, value):
+            return slot, float(value)
+    return None
+
+
 @dataclass(frozen=True)
 class Answer:
     """kind ∈ value | unknown | invalid | interruption | unclear."""

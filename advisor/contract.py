@@ -87,6 +87,8 @@ FAQ_INTENTS: tuple[str, ...] = (
     "ask_appeal",
     "request_human",
     "ask_boost_service",
+    "ask_next_step",  # added: what to do first, answered from the advice shown
+    "ask_reason",  # added: why (me), answered from the reasons shown
 )
 # The user asks something (as opposed to answering, stating a fact or small talk).
 QUESTION_INTENTS: tuple[str, ...] = DIAGNOSIS_INTENTS + FAQ_INTENTS

@@ -13,6 +13,7 @@ from typing import Mapping, Optional
 from advisor.contract import TOPICS, UNKNOWN
 from advisor.domain_rules import overdue_implied_by_days
 from advisor.knowledge import load_advice_knowledge
+from advisor.situation import Signals, classify
 
 Facts = Mapping[str, object]
 
@@ -107,7 +108,7 @@ TOPIC_STEP_BONUS: dict[str, dict[str, float]] = {
     "cannot_borrow": {"smaller_amount": 10},
     "limit_dropped": {"check_account_status": 20},
     "restore_limit": {"wait_and_retry": 30, "update_profile": 10},
-    "limit_closed": {"appeal_support": 30, "check_account_status": 10},
+    "limit_closed": {"appeal_support": 35, "check_account_status": 10},
     "increase_limit": {"update_profile": 40, "keep_active": 30, "join_activities": 15, "diversify_usage": 10},
 }
 # Factors a topic applies to steps the reasons already earned (zero stays zero).
@@ -146,10 +147,19 @@ class Advice:
     reasons: tuple[str, ...]
     steps: tuple[str, ...]
     explanations: dict[str, str] = field(default_factory=dict)
+    situation: str = "undiagnosed"  # advisor/situation.py: sets the steps' wording and time frames
 
     def payload(self) -> dict[str, dict[str, object]]:
-        """The contract's custom payload for the advice card."""
-        return {"advice": {"topic": self.topic, "reasons": list(self.reasons), "steps": list(self.steps)}}
+        """The contract's custom payload for the advice card, plus the situation (an added key:
+        the card words the steps as the text does, advisor/render.step_text)."""
+        return {
+            "advice": {
+                "topic": self.topic,
+                "reasons": list(self.reasons),
+                "steps": list(self.steps),
+                "situation": self.situation,
+            }
+        }
 
 
 @dataclass(frozen=True)
@@ -294,23 +304,72 @@ def _explanations(facts: Facts, found: list[_Points], reasons: tuple[str, ...]) 
         if item.reason not in strongest or item.points >= strongest[item.reason].points:
             strongest[item.reason] = item
     texts: dict[str, str] = {}
+    quoted: set[str] = set()
     for reason in reasons:
         why = knowledge["reasons"][reason]["why"]
         item = strongest[reason]
         template = templates.get(item.source, {}).get(item.state, "")
-        texts[reason] = template.format(value=_format_value(facts.get(item.source))) + why
+        evidence = template.format(value=_format_value(facts.get(item.source)))
+        # One answer is quoted once, in front of the first reason it supports.
+        texts[reason] = ("" if evidence in quoted else evidence) + why
+        quoted.add(evidence)
     return texts
 
 
-def rank_advice(topic: str, facts: Mapping[str, object]) -> Advice:
-    """Likely reasons (≤ 4) and recommended steps (≤ 5) for `topic`, most important first."""
+def situation_of(topic: str, facts: Facts, complete: bool = True, closed: bool = False) -> str:
+    """advisor.situation.classify for these facts; `complete`: the diagnosis is over; `closed`:
+    the limit was said to be closed earlier in the conversation (「还能恢复吗」 after it)."""
+    _check_topic(topic)
+    return classify(
+        Signals(
+            topic=topic,
+            closed=closed or topic == "limit_closed",
+            decisive_overdue=decisive_overdue(facts),
+            personal_cause=explains(topic, facts),
+            abnormal_transactions=_state(facts.get("abnormal_transactions")) == "yes",
+            symptom_days=_number(facts.get("symptom_days")),
+            unsure=any(value == UNKNOWN for value in facts.values()),
+            complete=complete,
+        )
+    )
+
+
+# How many of the top reason's own steps go before the long path (a closed limit after an
+# account-security problem still starts with securing the account).
+LONG_PATH_OWN_STEPS = 2
+
+
+def _long_path_steps(topic: str, facts: Facts, reasons: Mapping[str, float]) -> tuple[str, ...]:
+    """A's months-long path (knowledge/advice.yml, situations.long_path.steps), repaying and
+    checking the credit report only for someone who was overdue (or whose report is a reason),
+    the re-evaluation last. Unless an overdue leads, the best
+    ranked steps outside the path go first (a closed limit after a security problem still
+    starts with securing the account)."""
+    path = [str(step) for step in load_advice_knowledge()["situations"]["long_path"]["steps"]]
+    if _bool_states(facts)["has_overdue"] != "yes":
+        path = [step for step in path if step != "repay_on_time"]
+        if "credit_report" not in reasons:
+            path = [step for step in path if step != "check_credit_report"]
+    if next(iter(reasons), None) == "overdue":
+        own: list[str] = []
+    else:
+        own = [step for step in _rank_steps(topic, reasons) if step not in path][:LONG_PATH_OWN_STEPS]
+    return tuple((own + path[:-1])[: MAX_STEPS - 1] + path[-1:])
+
+
+def rank_advice(topic: str, facts: Mapping[str, object], complete: bool = True, closed: bool = False) -> Advice:
+    """Likely reasons (≤ 4) and recommended steps (≤ 5) for `topic`, most important first,
+    weighted by the user's situation (advisor/situation.py)."""
     _check_topic(topic)
     found = _evidence(topic, facts)
     top = dict(list(_score(topic, found).items())[:MAX_REASONS])
     reasons = tuple(top)
+    situation = situation_of(topic, facts, complete, closed)
+    steps = _long_path_steps(topic, facts, top) if situation == "long_path" else _rank_steps(topic, top)
     return Advice(
         topic=topic,
         reasons=reasons,
-        steps=_rank_steps(topic, top),
+        steps=steps,
         explanations=_explanations(facts, found, reasons),
+        situation=situation,
     )

@@ -389,6 +389,36 @@ PRODUCTS: dict[str, tuple[str, ...]] = {
     "安逸花": ("安逸花",),
 }
 
+# How long the problem has lasted (symptom_days), said in the opening: 「借呗一直借不出来快两个月
+# 了」, 「额度降了，已经一个多月了」. A duration ending in 了/以来 in a clause that names the
+# problem (or right after one that does); a clause about an overdue or about not using Alipay
+# gives another fact's duration. The number of days comes from advisor.parsing.parse_since.
+LASTING_PATTERN: str = (
+    r"((?:\d+|[一二两三四五六七八九十半几好]+)多?个?多?(?:天|周|星期|礼拜|月|年)多?|好久|很久|这几天|好几个月)"
+    r"(?:了|以来)"
+)
+SYMPTOM_CUES: tuple[str, ...] = (
+    "借不出",
+    "借不了",
+    "借不到",
+    "用不了",
+    "被拒",
+    "借款失败",
+    "没额度",
+    "没有额度",
+    "额度没了",
+    "降额",
+    "降了",
+    "被关",
+    "关闭",
+    "冻结",
+    "额度为0",
+    "额度为零",
+    "额度变成0",
+    "额度变成零",
+)
+NOT_SYMPTOM_CUES: tuple[str, ...] = ("逾期", "没还", "没用", "很少用", "不用")
+
 # A clause with one of these is not about the user's own current situation.
 HYPOTHETICAL_MARKERS: tuple[str, ...] = ("如果", "要是", "假如", "万一", "的话", "假设", "一旦", "倘若", "假若")
 

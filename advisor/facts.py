@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Optional, Union
 from advisor import fact_patterns as fp
 from advisor.knowledge import load_diagnosis_config
 from advisor.normalize import Normalized, normalized
-from advisor.parsing import parse_days, parse_percentage
+from advisor.parsing import parse_days, parse_percentage, parse_since
 from runtime import paths
 
 logger = logging.getLogger(__name__)
@@ -331,7 +331,29 @@ def _find_facts(text: str, doc: Any) -> list[Fact]:
     if ratio is not None:
         found.pop("debt_ratio", None)
         found["debt_ratio"] = ratio
+    lasted = _symptom_days(clauses)
+    if lasted is not None:
+        found["symptom_days"] = lasted
     return list(found.values())
+
+
+_LASTING = re.compile(fp.LASTING_PATTERN)
+
+
+def _symptom_days(clauses: list[_Clause]) -> Optional[Fact]:
+    """How long the problem has lasted, when a clause says so (fact_patterns.LASTING_PATTERN)."""
+    result: Optional[Fact] = None
+    for i, clause in enumerate(clauses):
+        if not clause.usable or any(cue in clause.text for cue in fp.NOT_SYMPTOM_CUES):
+            continue
+        named = any(cue in clause.text for cue in fp.SYMPTOM_CUES)
+        if not named and not (i > 0 and any(cue in clauses[i - 1].text for cue in fp.SYMPTOM_CUES)):
+            continue
+        match = _LASTING.search(clause.text)
+        days = parse_since(match.group(1)) if match else None
+        if match and days is not None and _plausible("symptom_days", days):
+            result = Fact("symptom_days", float(days), clause.start + match.start(), clause.start + match.end())
+    return result
 
 
 def _overdue_days(clauses: list[_Clause], index: int, claimed: set[int]) -> Optional[Fact]:

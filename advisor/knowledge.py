@@ -10,12 +10,33 @@ from typing import Any
 import yaml
 
 from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS, TOPICS
+from advisor.situation import SITUATIONS
 from runtime import paths
 
 KNOWLEDGE_DIR = paths.KNOWLEDGE
 SOURCES = frozenset({"A", "B"})
-DIAGNOSIS_TEXTS = ("start", "skip", "noted_without_topic", "updated_lead")
-CONVERSATION_TEXTS = ("disclaimer", "ask_rephrase", "default", "feedback_helpful", "feedback_unhelpful")
+DIAGNOSIS_TEXTS = (
+    "start",
+    "skip",
+    "noted_without_topic",
+    "updated_lead",
+    "updated_facts",
+    "update_unclear",
+    "updated_unchanged",
+    "assessment_debt_ok",
+    "assessment_debt_high",
+    "back_to_question",
+)
+CONVERSATION_TEXTS = (
+    "disclaimer",
+    "ask_rephrase",
+    "default",
+    "feedback_helpful",
+    "feedback_unhelpful",
+    "already_answered",
+    "stray_offer",
+    "stray_ack",
+)
 
 
 class KnowledgeError(ValueError):
@@ -87,11 +108,98 @@ def load_faq() -> dict[str, dict[str, Any]]:
     return data
 
 
+ADVICE_RENDER_TEXTS = (
+    "reasons_header",
+    "steps_header",
+    "path",
+    "unchanged",
+    "new_reasons_header",
+    "new_steps_header",
+    "order",
+    "order_separator",
+    "rest_same",
+    "as_said",
+    "card_hint",
+)
+SITUATION_ANSWERS = ("restore_limit", "when_retry")  # one answer per situation
+TOPIC_ANSWERS = ("cause", "cause_none", "increase_limit", "increase_limit_none")
+# Questions after the advice (advisor/followup_answers.py) and the texts each needs.
+FOLLOWUP_TEXTS = {
+    "next_step": ("first", "then", "before_advice"),
+    "reason": ("personal", "not_personal", "others_list", "before_advice"),
+    "credit_report_effect": ("overdue", "clean", "check_step", "check"),
+}
+
+
+def _check_followups(data: dict[str, Any]) -> None:
+    followups = data.get("followups")
+    _check(isinstance(followups, dict), "advice.yml", "'followups' mapping is required")
+    assert isinstance(followups, dict)
+    for kind, keys in FOLLOWUP_TEXTS.items():
+        entry = followups.get(kind)
+        where = f"advice.yml:followups.{kind}"
+        _check(
+            isinstance(entry, dict) and all(_is_text(entry.get(key)) for key in keys),
+            where,
+            f"texts required: {', '.join(keys)}",
+        )
+        assert isinstance(entry, dict)
+        _check_sources(entry.get("sources"), where, allow_empty=False)
+
+
+def _check_variants(variants: object, where: str) -> None:
+    """A step's wording for some situations: {situation: {title?, detail?, sources}}."""
+    if variants is None:
+        return
+    _check(isinstance(variants, dict), where, "variants must be a mapping")
+    assert isinstance(variants, dict)
+    for situation, variant in variants.items():
+        at = f"{where}.variants.{situation}"
+        _check(situation in SITUATIONS, at, f"situation must be one of {', '.join(SITUATIONS)}")
+        _check(
+            isinstance(variant, dict) and bool({"title", "detail"} & set(variant)), at, "title or detail is required"
+        )
+        for field in ("title", "detail"):
+            _check(field not in variant or _is_text(variant[field]), at, f"'{field}' must be text")
+        _check_sources(variant.get("sources"), at, allow_empty=False)
+
+
+def _check_situations(data: dict[str, Any], steps: set[str], reasons: set[str]) -> None:
+    for situation in SITUATIONS:
+        entry = data["situations"].get(situation)
+        where = f"advice.yml:situations.{situation}"
+        _check(isinstance(entry, dict) and _is_text(entry.get("outlook")), where, "an outlook is required")
+        _check_sources(entry.get("sources"), where, allow_empty=False)
+        if "case" in entry or "case_for" in entry:
+            case_for = entry.get("case_for")
+            _check(
+                _is_text(entry.get("case")) and isinstance(case_for, list) and set(case_for) <= reasons,
+                where,
+                "a case needs its text and case_for: the reason codes it is about",
+            )
+    path = data["situations"]["long_path"].get("steps")
+    _check(
+        isinstance(path, list) and bool(path) and set(path) <= steps,
+        "advice.yml:situations.long_path",
+        "steps: a list of known step codes",
+    )
+    answers = data["answers"]
+    for question in SITUATION_ANSWERS:
+        texts = answers.get(question)
+        _check(
+            isinstance(texts, dict) and all(_is_text(texts.get(s)) for s in SITUATIONS),
+            f"advice.yml:answers.{question}",
+            f"an answer for every situation is required: {', '.join(SITUATIONS)}",
+        )
+    for key in TOPIC_ANSWERS:
+        _check(_is_text(answers.get(key)), f"advice.yml:answers.{key}", "text is required")
+
+
 @lru_cache(maxsize=None)
 def load_advice_knowledge() -> dict[str, Any]:
-    """{topics, reasons, steps, evidence, default_followups, render} from advice.yml."""
+    """{topics, reasons, steps, situations, answers, followups, evidence, default_followups, render} from advice.yml."""
     data = _read("advice.yml")
-    for section in ("topics", "reasons", "steps", "evidence", "render"):
+    for section in ("topics", "reasons", "steps", "situations", "answers", "evidence", "render"):
         _check(isinstance(data.get(section), dict), "advice.yml", f"'{section}' mapping is required")
     for topic in TOPICS:
         _check(_is_text(data["topics"].get(topic)), "advice.yml", f"topic '{topic}' has no name")
@@ -111,6 +219,11 @@ def load_advice_knowledge() -> dict[str, Any]:
                 _check_button(entry.get("followup"), where)
             if "path" in entry:
                 _check(_is_text(entry["path"]), where, "path must be text when given")
+            _check_variants(entry.get("variants"), where)
+    _check_situations(data, set(data["steps"]), set(data["reasons"]))
+    _check_followups(data)
+    for key in ADVICE_RENDER_TEXTS:
+        _check(_is_text(data["render"].get(key)), f"advice.yml:render.{key}", "text is required")
     for button in data.get("default_followups") or []:
         _check_button(button, "advice.yml:default_followups")
     return data

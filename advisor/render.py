@@ -11,35 +11,85 @@ MAX_RENDERED_REASONS = 3
 MAX_FOLLOWUPS = 3
 
 
-def render_advice(advice: Advice) -> str:
-    """Heading, the top ≤ 3 reasons with why, then numbered steps with in-app paths."""
+def answer_parts(advice: Advice) -> tuple[str, str]:
+    """(answer, outlook): the answer to what was asked (can it come back / the likeliest
+    reason), and the outlook of the user's situation (how long, on what it depends)."""
     knowledge = load_advice_knowledge()
-    texts = knowledge["render"]
-    lines = [texts["heading"].format(topic=knowledge["topics"][advice.topic])]
-    reasons = advice.reasons[:MAX_RENDERED_REASONS]
+    answers = knowledge["answers"]
+    reason = knowledge["reasons"][advice.reasons[0]]["title"] if advice.reasons else ""
+    if advice.topic == "restore_limit":
+        answer = answers["restore_limit"][advice.situation]
+    elif advice.topic == "increase_limit":
+        answer = answers["increase_limit"] if reason else answers["increase_limit_none"]
+    else:
+        answer = answers["cause"] if reason else answers["cause_none"]
+    return str(answer.format(reason=reason)), outlook(advice)
+
+
+def outlook(advice: Advice) -> str:
+    """How long the user's situation usually takes and on what it depends; with the article's
+    own case when that case is about the likeliest reason (`case_for`)."""
+    entry = load_advice_knowledge()["situations"][advice.situation]
+    case = entry.get("case") if advice.reasons and advice.reasons[0] in (entry.get("case_for") or []) else None
+    return str(entry["outlook"]) + (str(case) if case else "")
+
+
+def answer_sentence(advice: Advice) -> str:
+    """The first line of an advice reply: the answer, then the outlook."""
+    return "".join(answer_parts(advice))
+
+
+def when_retry_parts(advice: Advice) -> tuple[str, str]:
+    """(answer, outlook) of 「多久可以再试？」 in this user's situation."""
+    knowledge = load_advice_knowledge()
+    reason = knowledge["reasons"][advice.reasons[0]]["title"] if advice.reasons else ""
+    answer = knowledge["answers"]["when_retry"][advice.situation].format(reason=reason)
+    return str(answer), outlook(advice)
+
+
+def step_text(code: str, situation: str) -> dict[str, str]:
+    """{title, detail, path} of a step in the wording of `situation` (its `variants`)."""
+    step = load_advice_knowledge()["steps"][code]
+    variant = (step.get("variants") or {}).get(situation) or {}
+    return {
+        "title": str(variant.get("title", step["title"])),
+        "detail": str(variant.get("detail", step["detail"])),
+        "path": str(step.get("path") or ""),
+    }
+
+
+def reason_line(advice: Advice, number: int, code: str) -> str:
+    reason = load_advice_knowledge()["reasons"][code]
+    return f"{number}. {reason['title']}：{advice.explanations.get(code, reason['why'])}"
+
+
+def step_line(advice: Advice, number: int, code: str) -> str:
+    step = step_text(code, advice.situation)
+    path = load_advice_knowledge()["render"]["path"].format(path=step["path"]) if step["path"] else ""
+    return f"{number}. {step['title']}：{step['detail']}{path}"
+
+
+def shown_reasons(advice: Advice) -> tuple[str, ...]:
+    return advice.reasons[:MAX_RENDERED_REASONS]
+
+
+def render_advice(advice: Advice) -> str:
+    """The answer sentence, the top ≤ 3 reasons with why, then numbered steps with in-app paths."""
+    texts = load_advice_knowledge()["render"]
+    lines = [answer_sentence(advice)]
+    reasons = shown_reasons(advice)
     if reasons:
         lines.append(texts["reasons_header"])
-        for number, code in enumerate(reasons, start=1):
-            reason = knowledge["reasons"][code]
-            why = advice.explanations.get(code, reason["why"])
-            lines.append(f"{number}. {reason['title']}：{why}")
+        lines += [reason_line(advice, number, code) for number, code in enumerate(reasons, start=1)]
     if advice.steps:
         lines.append(texts["steps_header"])
-        for number, code in enumerate(advice.steps, start=1):
-            step = knowledge["steps"][code]
-            path = texts["path"].format(path=step["path"]) if step.get("path") else ""
-            lines.append(f"{number}. {step['title']}：{step['detail']}{path}")
+        lines += [step_line(advice, number, code) for number, code in enumerate(advice.steps, start=1)]
     return "\n".join(lines)
 
 
 def render_card_summary(advice: Advice) -> str:
-    """The one line that goes with the advice card on the web: the card carries the rest."""
-    knowledge = load_advice_knowledge()
-    texts = knowledge["render"]
-    topic = knowledge["topics"][advice.topic]
-    if advice.reasons:
-        return str(texts["card_summary"].format(topic=topic, reason=knowledge["reasons"][advice.reasons[0]]["title"]))
-    return str(texts["card_summary_no_reason"].format(topic=topic))
+    """The text that goes with the advice card on the web: the card carries the rest."""
+    return f"{answer_sentence(advice)}{load_advice_knowledge()['render']['card_hint']}"
 
 
 def followup_buttons(advice: Advice) -> list[dict[str, str]]:

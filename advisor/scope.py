@@ -57,9 +57,27 @@ def about_another_product(products: Iterable[str]) -> bool:
     return bool(named) and JIEBEI not in named
 
 
+# What to do about another product's trouble, or what it leads to (「信用卡逾期了怎么办」
+# 「信用卡逾期会坐牢吗」): a question about that product, even a context product, unless the
+# Jiebei limit or the credit report comes into it (「信用卡逾期了借呗还能用吗」).
+_TROUBLE_QUESTION = re.compile(r"怎么办|咋办|怎么处理|如何处理|会怎样|会怎么样|什么后果|起诉|坐牢|罚息|催收")
+_ABOUT_JIEBEI = re.compile(r"借呗|额度|借款|借不|征信")
+
+
+def asks_about_another_products_trouble(products: Iterable[str], text: str) -> bool:
+    named = set(products)
+    return (
+        bool(named) and JIEBEI not in named and not _ABOUT_JIEBEI.search(text) and bool(_TROUBLE_QUESTION.search(text))
+    )
+
+
 def scoped_intent(intent: str, products: Iterable[str], text: str = "") -> str:
     """`out_of_scope` for a Jiebei-limit intent on a message about another product only, or on a
-    request to close or lower one's own Jiebei. `text` is the normalised message."""
+    request to close or lower one's own Jiebei; and for any intent, a question about what to
+    do about another product's trouble. `text` is the normalised message."""
+    products = list(products)
     if intent in JIEBEI_LIMIT_INTENTS and (about_another_product(products) or asks_to_stop_own_jiebei(text)):
+        return "out_of_scope"
+    if asks_about_another_products_trouble(products, text):
         return "out_of_scope"
     return intent

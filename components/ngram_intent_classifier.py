@@ -105,6 +105,9 @@ class NgramIntentClassifier(GraphComponent):
             # None: n-grams only.
             "embedding_featurizer": "sentence_encoder",
             "embedding_weight": 2.0,
+            # Intents read by rule (components/followup_guard.py), left out of training: as
+            # classes of their own they would draw probability from the others.
+            "rule_intents": [],
         }
 
     def __init__(
@@ -144,7 +147,12 @@ class NgramIntentClassifier(GraphComponent):
         return np.vstack([r if r is not None and len(r) == size else np.zeros(size, np.float32) for r in rows])
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        rule_intents = set(self._config["rule_intents"])
+        examples = [
+            m
+            for m in training_data.intent_examples
+            if m.get(TEXT) and m.get(INTENT) and m.get(INTENT) not in rule_intents
+        ]
         if len({m.get(INTENT) for m in examples}) < 2:
             logger.warning("NgramIntentClassifier needs at least two intents; not trained.")
             return self._resource

@@ -68,6 +68,12 @@ def advice_labels() -> Dict[str, Any]:
         },
         "steps": {
             code: {key: entry[key] for key in ("title", "detail", "path") if entry.get(key)}
+            | {
+                "variants": {
+                    name: {key: variant[key] for key in ("title", "detail") if variant.get(key)}
+                    for name, variant in (entry.get("variants") or {}).items()
+                }
+            }
             for code, entry in knowledge["steps"].items()
         },
         "render": {key: knowledge["render"][key] for key in ("reasons_header", "steps_header", "path")},

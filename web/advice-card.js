@@ -1,7 +1,7 @@
 /*
  * The advice card: renders the bot's custom payload
- *   {"advice": {"topic": "...", "reasons": ["..."], "steps": ["..."]}}
- * (../shared/CONTRACT.md) as a card with the likely reasons and numbered steps; each opens
+ *   {"advice": {"topic": "...", "reasons": ["..."], "steps": ["..."], "situation": "..."}}
+ * (../shared/CONTRACT.md; `situation` is added: the steps' wording for it, their `variants`) as a card with the likely reasons and numbered steps; each opens
  * on a tap to why it may apply / what to do (the bot's text beside the card is one line).
  * Chinese titles come from advice-labels.json, generated from knowledge/advice.yml by
  * devtools/build_web.py; an unknown code is shown as it is.
@@ -43,6 +43,14 @@
     return found && typeof found === 'object' ? found : { title: code };
   }
 
+  /** A step in the wording of the user's situation (its variant), as the bot's text has it. */
+  function worded(step, situation) {
+    var variants = step.variants && typeof step.variants === 'object' ? step.variants : {};
+    var variant = Object.prototype.hasOwnProperty.call(variants, situation) ? variants[situation] : null;
+    if (!variant || typeof variant !== 'object') return step;
+    return { title: variant.title || step.title, detail: variant.detail || step.detail, path: step.path };
+  }
+
   /** The React component rasa-webchat renders for a custom message, given the labels. */
   function create(labels) {
     labels = labels || {};
@@ -56,6 +64,7 @@
       var topicTitle = (labels.topics && labels.topics[topic]) || topic;
       var reasons = codes(advice.reasons).slice(0, maxReasons);
       var steps = codes(advice.steps);
+      var situation = typeof advice.situation === 'string' ? advice.situation : '';
 
       return h('div', { className: 'advice-card', 'data-topic': topic },
         h('div', { className: 'advice-card-heading' }, topicTitle),
@@ -74,7 +83,7 @@
         steps.length > 0 && h('section', { className: 'advice-card-section advice-steps' },
           h('h4', null, render.steps_header || ''),
           h('ol', null, steps.map(function (code, index) {
-            var step = entry(labels.steps, code);
+            var step = worded(entry(labels.steps, code), situation);
             return h('li', { key: code, 'data-code': code },
               h('span', { className: 'advice-step-number', 'aria-hidden': 'true' }, String(index + 1)),
               h('details', { className: 'advice-step-body advice-detail' },

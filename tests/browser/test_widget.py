@@ -18,7 +18,8 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from advisor.knowledge import load_conversation_texts
+from advisor.knowledge import load_advice_knowledge, load_conversation_texts
+from advisor.render import step_text
 from devtools import build_web, serve_web
 from devtools.local_bot import ROOT, Bot, free_port, running_bot
 
@@ -294,8 +295,9 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     payload = advice_payload(web_bot, sender)
     assert steps.evaluate_all("items => items.map(li => li.dataset.code)") == payload["steps"]
     labels = build_web.advice_labels()
+    # In the wording of the user's situation, as the text channels have it (advisor/render.py).
     assert steps.locator(".advice-step-title").all_inner_texts() == [
-        labels["steps"][code]["title"] for code in payload["steps"]
+        step_text(code, payload["situation"])["title"] for code in payload["steps"]
     ]
     assert card.locator(".advice-card-heading").inner_text() == labels["topics"][payload["topic"]]
     # The advice is shown once: the card, beside a one-line text (no list of reasons or steps).
@@ -310,7 +312,7 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     first_step.locator("summary").click()
     detail = first_step.locator(".advice-step-detail")
     detail.wait_for(state="visible")
-    assert detail.inner_text().strip() == labels["steps"][payload["steps"][0]]["detail"].strip()
+    assert detail.inner_text().strip() == step_text(payload["steps"][0], payload["situation"])["detail"].strip()
     size = "phone" if (page.viewport_size or {}).get("width", 0) < 600 else "desktop"
     OUTPUT.mkdir(parents=True, exist_ok=True)
     card_message.scroll_into_view_if_needed()
@@ -326,6 +328,18 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     sorry = load_conversation_texts()["feedback_unhelpful"]["text"].strip()
     page.locator(".rw-response .rw-message-text").filter(has_text=sorry[:10]).last.wait_for(state="visible")
     assert feedback_slot(web_bot, sender) == {"helpful": False, "topic": payload["topic"]}
+
+    # A follow-up question is answered in text, its answer first; the card is not sent again.
+    cards = page.locator(".advice-card").count()
+    answer = load_advice_knowledge()["answers"]["restore_limit"][payload["situation"]]
+    type_message(page, "还能恢复吗")
+    page.wait_for_function(
+        """(answer) => [...document.querySelectorAll('.rw-response .rw-message-text')]
+            .some((e) => e.innerText.trim().startsWith(answer))""",
+        arg=answer,
+        timeout=TIMEOUT_MS,
+    )
+    assert page.locator(".advice-card").count() == cards
 
     conversation = client_texts(page)
     assert conversation[0] == OPENING

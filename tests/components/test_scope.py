@@ -71,6 +71,22 @@ def test_something_done_to_the_user_stays_a_limit_question(text):
     assert scoped_intent("ask_limit_closed", products(text), normalize_text(text)) == "ask_limit_closed"
 
 
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("信用卡逾期了怎么办", "nlu_fallback", "out_of_scope"),  # 信用卡 is the question's subject
+        ("信用卡逾期会坐牢吗", "inform", "out_of_scope"),
+        ("花呗逾期了怎么处理", "ask_cannot_borrow", "out_of_scope"),
+        ("信用卡逾期了借呗还能用吗", "ask_cannot_borrow", "ask_cannot_borrow"),  # Jiebei comes into it
+        ("信用卡逾期了会影响征信吗", "ask_credit_report", "ask_credit_report"),
+        ("我信用卡上个月逾期了", "inform", "inform"),  # a statement, not a question
+        ("那我现在该怎么办", "ask_next_step", "ask_next_step"),  # no product named
+    ],
+)
+def test_what_to_do_about_another_products_trouble_is_out_of_scope(text, intent, expected):
+    assert scoped_intent(intent, products(text), normalize_text(text)) == expected
+
+
 def test_only_limit_intents_move():
     assert "out_of_scope" not in JIEBEI_LIMIT_INTENTS
     assert not about_another_product([])

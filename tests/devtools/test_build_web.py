@@ -39,3 +39,16 @@ def test_socket_url_is_checked() -> None:
 def test_vendored_widget_loads_nothing_remote() -> None:
     bundle = build_web.build_vendor().read_text(encoding="utf-8")
     assert "fonts.googleapis.com" not in bundle and "fonts.gstatic.com" not in bundle
+
+
+def test_labels_carry_each_step_s_wording_by_situation_as_the_text_has_it() -> None:
+    from advisor.render import step_text
+    from advisor.situation import SITUATIONS
+
+    labels = build_web.advice_labels()["steps"]
+    for code, label in labels.items():
+        for situation in SITUATIONS:
+            variant = label["variants"].get(situation, {})
+            wanted = step_text(code, situation)
+            assert variant.get("title", label["title"]) == wanted["title"], (code, situation)
+            assert variant.get("detail", label.get("detail", "")) == wanted["detail"], (code, situation)

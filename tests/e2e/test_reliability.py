@@ -121,6 +121,20 @@ def test_conversation_survives_a_restart(tmp_path: Path) -> None:
         assert bot.tracker(who)["slots"]["debt_ratio"] == 30.0
 
 
+def test_what_the_advice_said_survives_a_restart(tmp_path: Path) -> None:
+    """After a restart the follow-up still knows the advice above (the tracker's `last_advice`
+    and bot events): its answer, not the advice again."""
+    who = sender()
+    with running_bot(tmp_path) as bot:
+        for message in ("借呗被冻结了", "有", "三个月"):
+            advice = texts(bot.send(who, message))
+        assert "可能的原因：" in advice
+    with running_bot(tmp_path) as bot:
+        reply = texts(bot.send(who, "还能恢复吗"))
+    assert reply.startswith("有机会恢复，但一般要几个月。"), reply
+    assert "可能的原因：" not in reply and "建议您这样做：" not in reply
+
+
 # --- 5. concurrency -------------------------------------------------------------------------------
 
 

@@ -49,6 +49,24 @@ def test_a_wechat_user_gets_a_diagnosis_question_and_can_answer_with_a_number(bo
     assert slots["has_overdue"] is False and slots["requested_slot"] == "debt_ratio"
 
 
+def test_after_the_advice_a_wechat_user_gets_answers_not_the_advice_again(bot: Bot) -> None:
+    openid = f"o-{uuid.uuid4().hex[:12]}"
+    replies = [xmltodict.parse(post_text(bot, openid, text))["xml"]["Content"] for text in ("借呗被冻结了", "1")]
+    assert bot.tracker(openid, rest=False)["slots"]["has_overdue"] is True
+    replies.append(xmltodict.parse(post_text(bot, openid, "三个月"))["xml"]["Content"])
+    assert "以月计" in replies[-1]
+    for question, answer in (
+        ("还能恢复吗", "有机会恢复，但一般要几个月。"),
+        ("那我现在该先做什么", "先做上面建议的第 1 步"),
+    ):
+        replies.append(xmltodict.parse(post_text(bot, openid, question))["xml"]["Content"])
+        assert replies[-1].startswith(answer), replies[-1]
+    # No paragraph twice (the numbered options 「回复 1：…」 under each reply may come back).
+    lines = [line.strip() for reply in replies for line in reply.splitlines() if not line.startswith("回复")]
+    paragraphs = [line for line in lines if len(line) >= 12]
+    assert len(paragraphs) == len(set(paragraphs)), paragraphs
+
+
 def test_a_bad_signature_is_refused(bot: Bot) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         post_text(bot, "o-intruder", "你好", token="wrong-token")

@@ -13,14 +13,21 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.ask import question_entry
+from actions.conversation import ActionStrayAnswer
 from actions.diagnosis import ActionGiveAdvice, ActionStartDiagnosis, ActionUpdateAdvice
 from actions.diagnosis_form import ValidateDiagnosisForm, asked_slots
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultAskRephrase, ActionDefaultFallback
-from actions.faq import ActionAnswerFaq
+from actions.faq import ActionAnswerFaq, ActionOutOfScope
 from actions.feedback import ActionRecordFeedback
 from actions.session import ActionSessionStart
 from advisor.answers import check_range
-from advisor.knowledge import load_conversation_texts, load_diagnosis_config, load_faq, load_intent_labels
+from advisor.knowledge import (
+    load_advice_knowledge,
+    load_conversation_texts,
+    load_diagnosis_config,
+    load_faq,
+    load_intent_labels,
+)
 from runtime.paths import ROOT
 
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -34,6 +41,7 @@ FAQ_INTENTS = [
     "request_human",
     "ask_boost_service",
     "ask_increase_limit",
+    "ask_next_step",
 ]
 
 
@@ -43,6 +51,7 @@ def make_tracker(
     slots: Optional[Dict[str, Any]] = None,
     events: Optional[List[Dict[str, Any]]] = None,
     ranking: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
 ) -> Tracker:
     """A tracker whose latest user message is `text`; `events` are added after it."""
     all_slots = {name: None for name in DOMAIN["slots"]}
@@ -55,7 +64,21 @@ def make_tracker(
         "entities": [],
     }
     history = [{"event": "user", "text": text, "parse_data": latest}] + (events or [])
-    return Tracker("tester", all_slots, latest, history, False, None, {}, "action_listen")
+    loop = {"name": active_loop} if active_loop else {}
+    return Tracker("tester", all_slots, latest, history, False, None, loop, "action_listen")
+
+
+# Every diagnosis fact answered, none of them a cause.
+NOTHING_WRONG: Dict[str, Any] = {
+    "has_overdue": False,
+    "debt_ratio": 20.0,
+    "recent_applications": False,
+    "account_inactive": False,
+    "abnormal_transactions": False,
+    "security_issue": False,
+    "credit_report_issue": False,
+    "symptom_days": 3.0,
+}
 
 
 def run(action, tracker: Tracker):
@@ -80,9 +103,152 @@ def test_faq_answer_comes_from_knowledge(intent):
     assert events == []
 
 
+def test_a_question_answered_before_is_referred_to_not_repeated():
+    entry = load_faq()["ask_credit_report"]
+    earlier = [{"event": "bot", "text": entry["text"].strip()}]
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_credit_report", events=earlier))
+    assert messages[0]["text"] == load_conversation_texts()["already_answered"]["text"].strip()
+    # A new session starts afresh: the answer is given again.
+    restarted = earlier + [{"event": "session_started"}]
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_credit_report", events=restarted))
+    assert messages[0]["text"] == entry["text"].strip()
+
+
+def test_a_faq_answer_leaves_out_a_paragraph_sent_before():
+    entry = load_faq()["ask_appeal"]
+    lines = [line for line in entry["text"].strip().splitlines() if len(line.strip()) >= 12]
+    assert len(lines) >= 2, "the test needs an answer of several paragraphs"
+    earlier = [{"event": "bot", "text": lines[-1]}]
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_appeal", events=earlier))
+    assert messages[0]["text"].splitlines()[0] == entry["text"].strip().splitlines()[0]
+    assert lines[-1] not in messages[0]["text"]
+
+
+def test_when_to_retry_without_a_diagnosis_says_what_it_depends_on():
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_when_retry"))
+    assert messages[0]["text"] == load_faq()["ask_when_retry"]["text"].strip()
+    assert "取决于" in messages[0]["text"] or "如果" in messages[0]["text"]
+
+
+def test_when_to_retry_after_advice_on_a_closed_limit_and_an_overdue_speaks_of_months():
+    answers = yaml.safe_load((ROOT / "knowledge" / "advice.yml").read_text(encoding="utf-8"))["answers"]
+    slots = {
+        "diagnosis_topic": "limit_closed",
+        "has_overdue": True,
+        "overdue_days": 60.0,
+        "last_advice": {"topic": "limit_closed", "situation": "long_path", "reasons": ["overdue"], "steps": []},
+    }
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_when_retry", slots=slots))
+    text = messages[0]["text"]
+    assert text.startswith(answers["when_retry"]["long_path"])
+    assert "几天到一周" not in text
+
+
+def test_when_to_retry_with_nothing_personal_is_days_not_to_retry_over_and_over():
+    slots = {
+        "diagnosis_topic": "cannot_borrow",
+        "has_overdue": False,
+        "debt_ratio": 10.0,
+        "recent_applications": False,
+        "account_inactive": False,
+        "abnormal_transactions": False,
+        "security_issue": False,
+        "symptom_days": 2.0,
+        "last_advice": {"topic": "cannot_borrow", "situation": "transient", "reasons": [], "steps": []},
+    }
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_when_retry", slots=slots))
+    assert messages[0]["text"].startswith("建议隔几天到一周再试一次，别在短时间内反复点借款。")
+
+
+CLOSED_AFTER_OVERDUE = {
+    "diagnosis_topic": "limit_closed",
+    "has_overdue": True,
+    "overdue_days": 60.0,
+    "last_advice": {
+        "topic": "limit_closed",
+        "situation": "long_path",
+        "reasons": ["overdue", "credit_report"],
+        "steps": ["repay_on_time", "check_credit_report", "keep_active", "update_profile", "wait_and_retry"],
+    },
+}
+
+
+def test_what_to_do_first_after_advice_names_its_first_step_without_buttons():
+    messages, _ = run(
+        ActionAnswerFaq(), make_tracker("ask_next_step", "那我现在该先做什么", slots=CLOSED_AFTER_OVERDUE)
+    )
+    assert messages[0]["text"].startswith("先做上面建议的第 1 步：「先还清逾期，之后按时还款」。")
+    assert "第 2 步「查征信，保持记录干净」" in messages[0]["text"]
+    assert messages[0]["buttons"] == []
+
+
+def test_what_to_do_first_during_the_questions_says_the_rest_depends_on_them():
+    slots = {"diagnosis_topic": "limit_dropped", "requested_slot": "has_overdue"}
+    tracker = make_tracker("ask_next_step", "先做什么", slots=slots, active_loop="diagnosis_form")
+    messages, _ = run(ActionAnswerFaq(), tracker)
+    texts = yaml.safe_load((ROOT / "knowledge" / "advice.yml").read_text(encoding="utf-8"))["followups"]
+    assert messages[0]["text"] == texts["next_step"]["before_advice"]
+
+
+def test_does_it_affect_the_credit_report_after_advice_on_an_overdue():
+    texts = yaml.safe_load((ROOT / "knowledge" / "advice.yml").read_text(encoding="utf-8"))["followups"]
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_credit_report", "影响征信吗", slots=CLOSED_AFTER_OVERDUE))
+    lines = messages[0]["text"].splitlines()
+    assert lines[0] == texts["credit_report_effect"]["overdue"]
+    assert "第 2 步" in lines[1]
+    # how to check is still answered in general
+    messages, _ = run(ActionAnswerFaq(), make_tracker("ask_credit_report", "怎么查征信", slots=CLOSED_AFTER_OVERDUE))
+    assert messages[0]["text"] == load_faq()["ask_credit_report"]["text"].strip()
+
+
+def test_what_to_do_first_asked_again_is_referred_to():
+    tracker = make_tracker("ask_next_step", "先做什么", slots=CLOSED_AFTER_OVERDUE)
+    first, _ = run(ActionAnswerFaq(), tracker)
+    earlier = [{"event": "bot", "text": first[0]["text"]}, {"event": "user", "text": "第一步做啥"}]
+    again, _ = run(ActionAnswerFaq(), make_tracker("ask_next_step", "第一步做啥", CLOSED_AFTER_OVERDUE, earlier))
+    assert again[0]["text"] == load_conversation_texts()["already_answered"]["text"].strip()
+
+
+def test_stray_answers_after_advice_offer_once_then_say_goodbye_then_acknowledge():
+    texts = load_conversation_texts()
+    offer, ack = texts["stray_offer"]["text"].strip(), texts["stray_ack"]["text"].strip()
+    goodbye = DOMAIN["responses"]["utter_goodbye"][0]["text"]
+    events: List[Dict[str, Any]] = [{"event": "bot", "text": "您的情况最可能是「近期有逾期记录」。"}]
+    replies = []
+    for text, intent in (("没有", "deny"), ("都没有", "deny"), ("好的", "affirm"), ("嗯", "affirm")):
+        messages, _ = run(ActionStrayAnswer(), make_tracker(intent, text, events=events))
+        reply = messages[0].get("text") or DOMAIN["responses"][messages[0]["response"]][0]["text"]
+        replies.append(reply)
+        events = events + [{"event": "user", "text": text}, {"event": "bot", "text": reply}]
+    assert replies == [offer, goodbye, ack, ack]
+
+
 def test_faq_without_an_entry_says_what_the_bot_can_do():
     messages, _ = run(ActionAnswerFaq(), make_tracker("affirm"))
     assert messages[0]["response"] == "utter_out_of_scope"
+
+
+OUT_OF_SCOPE_TEXT = DOMAIN["responses"]["utter_out_of_scope"][0]["text"]
+
+
+def test_out_of_scope_says_what_the_bot_can_do_the_first_time():
+    messages, _ = run(ActionOutOfScope(), make_tracker("out_of_scope"))
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+
+
+def test_a_second_out_of_scope_question_is_not_answered_with_the_same_paragraph():
+    earlier = [{"event": "bot", "text": OUT_OF_SCOPE_TEXT}, {"event": "user", "text": "信用卡逾期了怎么办"}]
+    messages, _ = run(ActionOutOfScope(), make_tracker("out_of_scope", events=earlier))
+    again = load_conversation_texts()["out_of_scope_again"]
+    assert messages[0]["text"] == again["text"].strip()
+    assert OUT_OF_SCOPE_TEXT not in messages[0]["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == [b["payload"] for b in again["buttons"]]
+
+
+def test_out_of_scope_in_a_new_session_says_what_the_bot_can_do_again():
+    earlier = [{"event": "bot", "text": OUT_OF_SCOPE_TEXT}, {"event": "session_started"}]
+    messages, _ = run(ActionOutOfScope(), make_tracker("out_of_scope", events=earlier))
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]
 
 
 # --- starting the diagnosis ----------------------------------------------------------
@@ -98,10 +264,10 @@ def test_faq_without_an_entry_says_what_the_bot_can_do():
         ("ask_increase_limit", "increase_limit"),
     ],
 )
-def test_start_diagnosis_names_the_topic_and_resets_bookkeeping(intent, topic):
+def test_start_diagnosis_names_the_topic_resets_retries_and_keeps_unknowns(intent, topic):
     tracker = make_tracker(intent, slots={"unknown_facts": ["debt_ratio"], "answer_failures": 1.0})
     messages, events = run(ActionStartDiagnosis(), tracker)
-    assert slot_events(events) == {"diagnosis_topic": topic, "unknown_facts": [], "answer_failures": 0.0}
+    assert slot_events(events) == {"diagnosis_topic": topic, "answer_failures": 0.0}
     assert messages and messages[0]["text"]
 
 
@@ -109,6 +275,16 @@ def test_start_diagnosis_skips_the_intro_when_nothing_needs_asking():
     facts = {"has_overdue": True, "overdue_days": 45.0}
     messages, _ = run(ActionStartDiagnosis(), make_tracker("ask_cannot_borrow", slots=facts))
     assert messages == []
+
+
+def test_start_diagnosis_skips_the_intro_when_only_answers_the_user_did_not_know_are_missing():
+    """「还能恢复吗」 after an advice in which the user did not know about overdues: nothing will
+    be asked, so no 「我先了解一下您的情况」 before the answer."""
+    facts = {**NOTHING_WRONG, "has_overdue": None, "unknown_facts": ["has_overdue"]}
+    messages, _ = run(ActionStartDiagnosis(), make_tracker("ask_restore_limit", slots=facts))
+    assert messages == []
+    messages, _ = run(ActionStartDiagnosis(), make_tracker("ask_restore_limit", slots={**facts, "unknown_facts": []}))
+    assert messages and messages[0]["text"]
 
 
 # --- the form validator ---------------------------------------------------------------
@@ -213,6 +389,9 @@ def test_a_correction_of_an_earlier_answer_replaces_it_and_the_open_question_is_
     assert "recent_applications" not in slot_events(events)  # 「有」 here was not an answer to it
     assert slot_events(events)["requested_slot"] == "recent_applications"
     assert messages[-1]["text"].startswith("好的，按「每月还款约占收入的40%」记。")
+    # The open question is not sent word for word a second time: it is introduced as asked before.
+    question = str(load_diagnosis_config()["questions"]["recent_applications"]["text"]).strip()
+    assert messages[-1]["text"].endswith(load_diagnosis_config()["texts"]["back_to_question"] + question)
 
 
 def test_question_budget_is_respected():
@@ -362,6 +541,45 @@ def test_unknown_facts_reach_the_engine():
     assert "account_security" in messages[0]["custom"]["advice"]["reasons"]
 
 
+def test_can_it_come_back_after_a_closed_limit_keeps_the_closed_limit_s_weight():
+    """「还能恢复吗」 after an advice on a closed limit with unusual money movements: the answer
+    is that of a suspected misuse, not "it depends on how the reason is handled"."""
+    answers = yaml.safe_load((ROOT / "knowledge" / "advice.yml").read_text(encoding="utf-8"))["answers"]
+    facts = {"has_overdue": False, "abnormal_transactions": True}
+    first, events = run(ActionGiveAdvice(), make_tracker(slots={**facts, "diagnosis_topic": "limit_closed"}))
+    history = [
+        {"event": "slot", "name": "diagnosis_topic", "value": "limit_closed"},
+        {"event": "bot", "text": first[0]["text"]},
+        {"event": "slot", "name": "diagnosis_topic", "value": "restore_limit"},
+    ]
+    slots = {**facts, "diagnosis_topic": "restore_limit", "last_advice": slot_events(events)["last_advice"]}
+    messages, _ = run(ActionGiveAdvice(), make_tracker("ask_restore_limit", slots=slots, events=history))
+    assert messages[0]["text"].startswith(answers["restore_limit"]["misuse"])
+    # After a restart (which clears every slot) the earlier topic no longer counts.
+    restarted = history[:2] + [{"event": "restart"}] + history[2:]
+    slots = {**slots, "last_advice": None}
+    messages, _ = run(ActionGiveAdvice(), make_tracker("ask_restore_limit", slots=slots, events=restarted))
+    assert not messages[0]["text"].startswith(answers["restore_limit"]["misuse"])
+
+
+def test_can_it_come_back_after_an_advice_keeps_its_steps_and_answers_first():
+    """「那我多久能恢复」 after the advice on a lowered limit asks about the same limit: the answer,
+    and nothing of the advice again (no re-ranked steps, no second card on the web)."""
+    facts = {**NOTHING_WRONG, "debt_ratio": 30.0, "symptom_days": 2.0}
+    first, events = run(ActionGiveAdvice(), make_tracker(slots={**facts, "diagnosis_topic": "limit_dropped"}))
+    history = [{"event": "bot", "text": first[0]["text"]}]
+    slots = {**facts, "diagnosis_topic": "restore_limit", "last_advice": slot_events(events)["last_advice"]}
+    for channel in ("rest", "socketio"):
+        tracker = make_tracker("ask_restore_limit", "那我多久能恢复", slots=slots, events=history)
+        tracker.events[0]["input_channel"] = channel
+        messages, events = run(ActionGiveAdvice(), tracker)
+        lines = messages[0]["text"].splitlines()
+        assert lines[0] == "大概率能恢复，一般几天到一周。"
+        assert lines[1:] == [load_advice_knowledge()["render"]["unchanged"]]
+        assert slot_events(events)["last_advice"]["steps"] == first[0]["custom"]["advice"]["steps"]
+        assert bool(messages[0].get("custom")) == (channel != "socketio")  # no second card on the web
+
+
 def test_update_advice_without_a_topic_asks_what_the_problem_is():
     messages, events = run(ActionUpdateAdvice(), make_tracker(slots={"recent_applications": True}))
     assert not messages[0].get("custom")
@@ -369,20 +587,90 @@ def test_update_advice_without_a_topic_asks_what_the_problem_is():
     assert events == []
 
 
+def test_update_advice_that_reads_no_fact_says_so_instead_of_claiming_an_update():
+    slots = {"diagnosis_topic": "limit_closed", "has_overdue": False, "security_issue": True}
+    messages, events = run(ActionUpdateAdvice(), make_tracker(text="我还有个情况", slots=slots))
+    assert [m["text"] for m in messages] == [load_diagnosis_config()["texts"]["update_unclear"]]
+    assert events == []
+
+
+SHORT_OVERDUE_ADVISED = {
+    "diagnosis_topic": "cannot_borrow",
+    "has_overdue": True,
+    "overdue_days": 2.0,
+    "last_advice": {
+        "topic": "cannot_borrow",
+        "situation": "personal",
+        "reasons": ["overdue", "credit_report"],
+        "steps": ["repay_on_time", "check_credit_report", "wait_and_retry", "smaller_amount"],
+    },
+}
+
+
+def test_a_late_debt_share_that_changes_nothing_is_one_sentence():
+    from advisor.engine import rank_advice
+    from advisor.followup import Shown
+
+    advice = rank_advice("cannot_borrow", {"has_overdue": True, "overdue_days": 2.0, "debt_ratio": 20.0})
+    slots = {**SHORT_OVERDUE_ADVISED, "last_advice": Shown.of(advice).value()}
+    messages, events = run(ActionUpdateAdvice(), make_tracker(text="两成", slots=slots))
+    texts = load_diagnosis_config()["texts"]
+    assert [m["text"] for m in messages] == [
+        texts["updated_unchanged"].format(facts="每月还款约占收入的20%", assessment=texts["assessment_debt_ok"])
+    ]
+    assert slot_events(events) == {"debt_ratio": 20.0}
+    assert not messages[0].get("custom")  # no second advice card either
+
+
+def test_a_late_fact_that_changes_the_advice_shows_only_the_change():
+    from advisor.engine import rank_advice
+    from advisor.followup import Shown
+
+    advice = rank_advice("cannot_borrow", {"has_overdue": True, "overdue_days": 2.0})
+    slots = {**SHORT_OVERDUE_ADVISED, "last_advice": Shown.of(advice).value()}
+    messages, events = run(ActionUpdateAdvice(), make_tracker(text="八成", slots=slots))
+    assert slot_events(events)["debt_ratio"] == 80.0
+    text = messages[0]["text"]
+    assert text.startswith("好的，按「每月还款约占收入的80%」记，根据您补充的情况")
+    assert "负债" in text and "可能的原因：" not in text  # the new reason alone, under its own header
+
+
 def test_update_advice_after_a_correction():
     slots = {"diagnosis_topic": "limit_dropped", "has_overdue": False, "overdue_days": 40.0}
     messages, events = run(ActionUpdateAdvice(), make_tracker(slots=slots))
-    assert slot_events(events) == {"overdue_days": None}
+    changed = slot_events(events)
+    assert changed["overdue_days"] is None
     advice = messages[0]["custom"]["advice"]
     assert "overdue" not in advice["reasons"]
-    assert messages[0]["text"].startswith(load_diagnosis_config()["texts"]["updated_lead"])
+    assert changed["last_advice"]["reasons"] == advice["reasons"]
+    assert messages[0]["text"].startswith(load_diagnosis_config()["texts"]["updated_lead"].format(facts=""))
+
+
+def test_update_advice_says_what_was_understood_and_only_what_changed():
+    """「不对，有六成」 after an advice: the share is said back, then only the changed part."""
+    before = {"diagnosis_topic": "cannot_borrow", "has_overdue": False, "debt_ratio": 0.0}
+    first, events = run(ActionGiveAdvice(), make_tracker(slots=before))
+    earlier = slot_events(events)["last_advice"]
+    tracker = make_tracker(
+        text="不对，有六成",
+        slots={**before, "debt_ratio": 60.0, "last_advice": earlier},
+        events=[{"event": "bot", "text": first[0]["text"]}],
+    )
+    tracker.latest_message["entities"] = [{"entity": "debt_ratio", "value": 60.0}]
+    messages, _ = run(ActionUpdateAdvice(), tracker)
+    text = messages[0]["text"]
+    assert text.startswith("好的，按「每月还款约占收入的60%」记，")
+    assert "负债率偏高" in text and "high_debt" in messages[0]["custom"]["advice"]["reasons"]
+    repeated = {line for line in text.splitlines() if len(line) >= 12} & set(first[0]["text"].splitlines())
+    assert not repeated
 
 
 # --- session start and fallback ---------------------------------------------------------
 
 
 def test_session_start_carries_facts_over_and_shows_the_disclaimer():
-    slots = {"has_overdue": True, "requested_slot": "debt_ratio", "answer_failures": 1.0}
+    shown = {"topic": "cannot_borrow", "situation": "personal", "reasons": ["overdue"], "steps": ["repay_on_time"]}
+    slots = {"has_overdue": True, "requested_slot": "debt_ratio", "answer_failures": 1.0, "last_advice": shown}
     messages, events = run(ActionSessionStart(), make_tracker(slots=slots))
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
     assert slot_events(events) == {"has_overdue": True}
@@ -498,7 +786,8 @@ def test_coming_back_after_an_interruption_asks_the_open_question_again_not_the_
     )
     messages, events = run(ValidateDiagnosisForm(), tracker)
     assert slot_events(events)["requested_slot"] == "symptom_days"
-    assert messages[-1]["text"].endswith(str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip())
+    question = str(load_diagnosis_config()["questions"]["symptom_days"]["text"]).strip()
+    assert messages[-1]["text"].endswith(load_diagnosis_config()["texts"]["back_to_question"] + question)
     assert "overdue_days" not in slot_events(events)
 
 

@@ -7,6 +7,7 @@ import pytest
 from advisor.contract import BOOL_SLOTS, REASONS, STEPS, TOPICS
 from advisor.engine import MAX_REASONS, MAX_STEPS, Advice, rank_advice, reason_scores
 from advisor.knowledge import load_advice_knowledge
+from advisor.situation import SITUATIONS
 
 CLEAN = {slot: False for slot in BOOL_SLOTS} | {"debt_ratio": 10.0}
 
@@ -160,8 +161,9 @@ def test_payload_matches_contract(topic: str, facts: dict) -> None:
     payload = rank_advice(topic, facts).payload()
     assert list(payload) == ["advice"]
     body = payload["advice"]
-    assert set(body) == {"topic", "reasons", "steps"}
+    assert {"topic", "reasons", "steps"} <= set(body) <= {"topic", "reasons", "steps", "situation"}
     assert body["topic"] == topic
+    assert body["situation"] in SITUATIONS
     assert isinstance(body["reasons"], list) and isinstance(body["steps"], list)
     knowledge = load_advice_knowledge()
     assert set(body["reasons"]) <= set(knowledge["reasons"])
@@ -239,3 +241,19 @@ def test_explains(facts, explained):
     from advisor.engine import explains
 
     assert explains("cannot_borrow", facts) is explained
+
+
+@pytest.mark.parametrize(
+    ("topic", "facts"),
+    [
+        ("cannot_borrow", CLEAN | {"symptom_days": 3.0}),  # 「没有明显的个人风险信号」 behind every reason
+        ("cannot_borrow", {"has_overdue": True, "overdue_days": 10.0}),  # the overdue behind two
+    ],
+)
+def test_an_answer_is_quoted_once_in_front_of_the_first_reason_it_supports(topic: str, facts: dict) -> None:
+    advice = rank_advice(topic, facts)
+    why = {code: load_advice_knowledge()["reasons"][code]["why"] for code in advice.reasons}
+    quotes = [advice.explanations[code][: -len(why[code])] for code in advice.reasons]
+    assert quotes[0], "the first reason says which answer it comes from"
+    said = [quote for quote in quotes if quote]
+    assert len(said) == len(set(said)), quotes

@@ -141,3 +141,23 @@ def test_a_correction_restates_an_earlier_numeric_answer(text, answered, expecte
     from advisor.answers import read_correction
 
     assert read_correction(text, answered) == expected
+
+
+@pytest.mark.parametrize(
+    "text, facts, expected",
+    [
+        ("两成", {"has_overdue": True, "overdue_days": 2.0}, ("debt_ratio", 20.0)),
+        ("两成", {"debt_ratio": 60.0}, ("debt_ratio", 20.0)),  # the one share asked about
+        ("就这两天", {"has_overdue": True, "overdue_days": 2.0}, ("symptom_days", 3.0)),
+        ("三个月", {"has_overdue": True}, ("overdue_days", 90.0)),  # the overdue's length first
+        ("三个月", {"has_overdue": False}, ("symptom_days", 90.0)),
+        ("三个月", {"has_overdue": True, "overdue_days": "unknown"}, ("overdue_days", 90.0)),
+        ("就这两天", {"symptom_days": 5.0, "has_overdue": False}, None),  # nothing open it fits
+        ("没有", {}, None),  # not a number
+        ("300成", {}, None),  # out of range
+    ],
+)
+def test_a_late_bare_number_answers_the_open_question_it_fits(text, facts, expected) -> None:
+    from advisor.answers import read_late_answer
+
+    assert read_late_answer(text, facts) == expected

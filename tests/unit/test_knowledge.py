@@ -327,6 +327,19 @@ def _string_constants(tree: ast.Module) -> list[tuple[int, str]]:
     ]
 
 
+def test_a_situation_case_about_an_unknown_reason_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = yaml.safe_load((knowledge.KNOWLEDGE_DIR / "advice.yml").read_text(encoding="utf-8"))
+    data["situations"]["long_path"]["case_for"] = ["no_such_reason"]
+    (tmp_path / "advice.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(knowledge, "KNOWLEDGE_DIR", tmp_path)
+    load_advice_knowledge.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError, match="situations.long_path.*case_for"):
+            load_advice_knowledge()
+    finally:
+        load_advice_knowledge.cache_clear()
+
+
 def test_only_the_knowledge_loader_reads_knowledge_files() -> None:
     readers = []
     for folder in CODE_FOLDERS:

@@ -19,6 +19,15 @@ from advisor.normalize import normalize_text
             "借呗有额度但借不出来，我上个月逾期了十天，每个月还款占工资一半",
             {"has_overdue": True, "overdue_days": 10.0, "debt_ratio": 50.0},
         ),
+        # symptom_days: how long the problem has lasted, said in the opening
+        ("借呗一直借不出来快两个月了", {"symptom_days": 60.0}),
+        ("额度降了，已经一个多月了", {"symptom_days": 30.0}),
+        ("借呗被拒三天了", {"symptom_days": 3.0}),
+        ("借呗有额度借不出来半年了，负债三成", {"debt_ratio": 30.0, "symptom_days": 180.0}),
+        ("借呗一直借不出来快两个月了，逾期过五天", {"symptom_days": 60.0, "has_overdue": True, "overdue_days": 5.0}),
+        ("我逾期两个月了", {"has_overdue": True, "overdue_days": 60.0}),  # the overdue's length, not the problem's
+        ("两个月没用支付宝了", {}),  # not using Alipay is not how long the problem has lasted
+        ("如果借不出来两个月了会怎样", {}),
         # has_overdue / overdue_days
         ("我上个月逾期了五天", {"has_overdue": True, "overdue_days": 5.0}),
         ("逾期了三十五天", {"has_overdue": True, "overdue_days": 35.0}),
