@@ -331,7 +331,9 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
 
     # A follow-up question is answered in text, its answer first; the card is not sent again.
     cards = page.locator(".advice-card").count()
-    answer = load_advice_knowledge()["answers"]["restore_limit"][payload["situation"]]
+    knowledge = load_advice_knowledge()
+    reason = knowledge["reasons"][payload["reasons"][0]]["title"] if payload["reasons"] else ""
+    answer = knowledge["answers"]["restore_limit"][payload["situation"]].format(reason=reason)
     type_message(page, "还能恢复吗")
     page.wait_for_function(
         """(answer) => [...document.querySelectorAll('.rw-response .rw-message-text')]
