@@ -251,6 +251,18 @@ def test_turns_alternating_between_replicas_give_the_same_advice(
     assert alternating[2] == one[2], "same facts"
 
 
+def test_a_follow_up_on_the_other_replica_knows_what_the_advice_said(cluster: Cluster) -> None:
+    """What the advice showed is in the shared tracker (`last_advice`, the bot events): the
+    other replica answers 「还能恢复吗」 without sending the advice again."""
+    who = sender("scale-followup")
+    for message in ("借呗被冻结了", "有", "三个月"):
+        advice = texts(cluster.bot(0).send(who, message))
+    assert "可能的原因：" in advice
+    reply = texts(cluster.bot(1).send(who, "还能恢复吗"))
+    assert reply.startswith("有机会恢复，但一般要几个月。"), reply
+    assert "可能的原因：" not in reply and "建议您这样做：" not in reply
+
+
 def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
     """Masking happens in the channels, before Rasa: the shared store only ever gets 〔手机号〕."""
     who, phone = sender("pii"), "13812345678"
