@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from advisor.answers import DIAGNOSIS_SLOTS
 from advisor.contract import RECENT_EVENTS, UNKNOWN
-from advisor.followup import paragraphs
+from advisor.followup import Shown, paragraphs
 from advisor.normalize import NORMALIZED_TEXT, Normalized, normalized
 
 DEFAULT_TOPIC = "cannot_borrow"
@@ -54,29 +54,31 @@ def send_entry(dispatcher: CollectingDispatcher, entry: Mapping[str, Any]) -> No
     dispatcher.utter_message(text=str(entry["text"]).strip(), buttons=buttons)
 
 
+def last_shown(tracker: Tracker) -> Optional[Shown]:
+    """What the latest advice in this conversation showed (None before the first)."""
+    return Shown.from_value(tracker.get_slot("last_advice"))
+
+
+def events_since_start(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The events since this conversation's session started or the user started over."""
+    events = list(tracker.events)
+    starts = [i for i, event in enumerate(events) if event.get("event") in ("session_started", "restart")]
+    return events[starts[-1] + 1 :] if starts else events
+
+
 def limit_closed_earlier(tracker: Tracker) -> bool:
     """Whether this conversation (since its session or a restart) was about a closed limit: a
     later 「还能恢复吗」 or 「多久可以再试」 is still about that limit."""
-    closed = False
-    for event in tracker.events:
-        if event.get("event") in ("session_started", "restart"):
-            closed = False
-        elif (
-            event.get("event") == "slot"
-            and event.get("name") == "diagnosis_topic"
-            and event.get("value") == "limit_closed"
-        ):
-            closed = True
+    closed = any(
+        event.get("event") == "slot" and event.get("name") == "diagnosis_topic" and event.get("value") == "limit_closed"
+        for event in events_since_start(tracker)
+    )
     return closed or tracker.get_slot("diagnosis_topic") == "limit_closed"
 
 
 def sent_paragraphs(tracker: Tracker) -> Set[str]:
     """The paragraphs the bot has sent since this conversation's session started (or the user
     started over)."""
-    texts: List[str] = []
-    for event in tracker.events:
-        if event.get("event") in ("session_started", "restart"):
-            texts = []
-        elif event.get("event") == "bot" and event.get("text"):
-            texts.append(str(event["text"]))
-    return paragraphs(texts)
+    return paragraphs(
+        str(event["text"]) for event in events_since_start(tracker) if event.get("event") == "bot" and event.get("text")
+    )

@@ -13,6 +13,7 @@ from actions.common import (
     DEFAULT_TOPIC,
     diagnosis_facts,
     facts_with_unknowns,
+    last_shown,
     latest_intent,
     latest_text,
     limit_closed_earlier,
@@ -66,24 +67,18 @@ def advice_for(tracker: Tracker, topic: str, facts: Dict[str, Any]) -> Tuple[Adv
     """The advice on `topic` for `facts`, and what it shows (to remember in `last_advice`): a
     follow-up question on the same limit keeps the ranking of the advice already given
     (advisor.followup.ranking_topic), the answer is the question's."""
-    ranking = ranking_topic(topic, Shown.from_value(tracker.get_slot("last_advice")))
-    advice = rank_advice(ranking, facts, closed=limit_closed_earlier(tracker))
+    advice = rank_advice(ranking_topic(topic, last_shown(tracker)), facts, closed=limit_closed_earlier(tracker))
     return replace(advice, topic=topic), Shown.of(advice)
 
 
 def send_advice(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    topic: str,
-    facts: Dict[str, Any],
-    lead: str = "",
+    dispatcher: CollectingDispatcher, tracker: Tracker, advice: Advice, shown: Shown, lead: str = ""
 ) -> List[Dict[str, Any]]:
-    """Readable advice with follow-up and 👍 / 👎 buttons, plus the contract's machine-readable
-    payload. After an earlier advice in this conversation only what changed is said
-    (advisor/followup.py), on the web too, where a card is sent again only when the reasons or
-    steps changed; returns the event that remembers what this one showed."""
-    advice, shown = advice_for(tracker, topic, facts)
-    previous = Shown.from_value(tracker.get_slot("last_advice"))
+    """Readable advice (from advice_for) with follow-up and 👍 / 👎 buttons, plus the contract's
+    machine-readable payload. After an earlier advice in this conversation only what changed
+    is said (advisor/followup.py), on the web too, where a card is sent again only when the
+    reasons or steps changed; returns the event that remembers what this one showed."""
+    previous = last_shown(tracker)
     channel = tracker.get_latest_input_channel()
     if channel in CARD_CHANNELS and previous is None:
         text = render_card_summary(advice)
@@ -137,7 +132,7 @@ class ActionGiveAdvice(SafeAction, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         topic = tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
-        return send_advice(dispatcher, tracker, topic, facts_with_unknowns(tracker))
+        return send_advice(dispatcher, tracker, *advice_for(tracker, topic, facts_with_unknowns(tracker)))
 
 
 class ActionUpdateAdvice(SafeAction, Action):
@@ -154,7 +149,7 @@ class ActionUpdateAdvice(SafeAction, Action):
         facts = {**facts_with_unknowns(tracker), **stated}
         changes = {**stated, **reconcile_facts(facts)}
         events = [SlotSet(slot, value) for slot, value in changes.items()]
-        said = describe_facts({**stated, **changes})
+        said = describe_facts(changes)
         topic = tracker.get_slot("diagnosis_topic")
         if topic is None:
             dispatcher.utter_message(
@@ -165,11 +160,10 @@ class ActionUpdateAdvice(SafeAction, Action):
         if not changes:
             dispatcher.utter_message(text=texts["update_unclear"])  # nothing changed: no "updated" advice
             return []
-        advice, _ = advice_for(tracker, topic, {**facts, **changes})
-        previous = Shown.from_value(tracker.get_slot("last_advice"))
-        sentence = update_unchanged_sentence(advice, previous, said, changes) if said else None
+        advice, shown = advice_for(tracker, topic, {**facts, **changes})
+        sentence = update_unchanged_sentence(advice, last_shown(tracker), said, changes) if said else None
         if sentence:
             dispatcher.utter_message(text=sentence)
             return events
         lead = texts["updated_lead"].format(facts=texts["updated_facts"].format(facts=said) if said else "")
-        return events + send_advice(dispatcher, tracker, topic, {**facts, **changes}, lead=lead)
+        return events + send_advice(dispatcher, tracker, advice, shown, lead=lead)

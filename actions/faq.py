@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     facts_with_unknowns,
+    last_shown,
     latest_intent,
     latest_text,
     limit_closed_earlier,
@@ -27,23 +28,22 @@ from advisor.render import when_retry_parts
 FORM = "diagnosis_form"
 
 
-def situational_when_retry(tracker: Tracker, sent: Set[str]) -> Optional[str]:
+def situational_when_retry(tracker: Tracker, shown: Optional[Shown], sent: Set[str]) -> Optional[str]:
     """The answer to 「多久可以再试？」 for what is known of this user; None while too little is
     known (the general answer in knowledge/faq.yml says what it depends on)."""
     topic = tracker.get_slot("diagnosis_topic")
     if topic is None:
         return None
-    advised = Shown.from_value(tracker.get_slot("last_advice")) is not None
-    complete = advised and tracker.active_loop_name != FORM
+    complete = shown is not None and tracker.active_loop_name != FORM
     advice = rank_advice(topic, facts_with_unknowns(tracker), complete=complete, closed=limit_closed_earlier(tracker))
     return None if advice.situation == "undiagnosed" else first_line(when_retry_parts(advice), sent)
 
 
 def situational_answer(intent: str, tracker: Tracker, sent: Set[str]) -> Optional[str]:
     """The answer for what is known of this user, or None for the general one."""
-    shown = Shown.from_value(tracker.get_slot("last_advice"))
+    shown = last_shown(tracker)
     if intent == "ask_when_retry":
-        return situational_when_retry(tracker, sent)
+        return situational_when_retry(tracker, shown, sent)
     if intent == "ask_next_step":
         return next_step_answer(shown, in_diagnosis=tracker.active_loop_name == FORM)
     if intent == "ask_reason":

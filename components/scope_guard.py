@@ -7,37 +7,23 @@ that SituationExtractor found. The rules themselves are in `advisor.scope`.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.scope import scoped_intent
-from components.rule_intent import set_rule_intent
+from components.rule_intent import RuleGuard, products, set_rule_intent
 
 OUT_OF_SCOPE = "out_of_scope"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ScopeGuard(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ScopeGuard:
-        return cls()
-
+class ScopeGuard(RuleGuard):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            products = [e.get("value") for e in message.get(ENTITIES) or [] if e.get("entity") == "product"]
             text = message.get(TEXT) or ""
             ranking = message.get(INTENT_RANKING_KEY) or []
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
@@ -47,7 +33,11 @@ class ScopeGuard(GraphComponent):
                     (r[INTENT_NAME_KEY] for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME),
                     None,
                 )
-            if intent is None or scoped_intent(intent, products, text) != OUT_OF_SCOPE or intent == OUT_OF_SCOPE:
+            if (
+                intent is None
+                or scoped_intent(intent, products(message), text) != OUT_OF_SCOPE
+                or intent == OUT_OF_SCOPE
+            ):
                 continue
             set_rule_intent(message, OUT_OF_SCOPE)
         return messages

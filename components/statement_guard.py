@@ -7,31 +7,18 @@ form and at the very start of a conversation alike.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from advisor.statements import INFORM, only_states_facts
-from components.rule_intent import set_rule_intent
+from components.rule_intent import RuleGuard, set_rule_intent
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class StatementGuard(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> StatementGuard:
-        return cls()
-
+class StatementGuard(RuleGuard):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == INFORM:
