@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from advisor.answers import DIAGNOSIS_SLOTS
-from advisor.contract import RECENT_EVENTS, UNKNOWN
+from advisor.contract import RECENT_EVENTS, STATED_SLOTS, UNKNOWN
 from advisor.followup import Shown, paragraphs
 from advisor.normalize import NORMALIZED_TEXT, Normalized, normalized
 
@@ -32,6 +32,8 @@ def diagnosis_facts(tracker: Tracker) -> Dict[str, Any]:
     """The fact slots (and whether the multiple-choice question was answered) as plain values."""
     facts = {slot: tracker.get_slot(slot) for slot in sorted(DIAGNOSIS_SLOTS)}
     facts[RECENT_EVENTS] = tracker.get_slot(RECENT_EVENTS)
+    for slot in STATED_SLOTS:
+        facts[slot] = tracker.get_slot(slot)
     return facts
 
 

@@ -60,6 +60,9 @@ EXTRA_NUMERIC_SLOTS: tuple[str, ...] = ("symptom_days",)
 FACT_SLOTS: tuple[str, ...] = SLOTS + EXTRA_BOOL_SLOTS + EXTRA_NUMERIC_SLOTS
 ALL_BOOL_SLOTS: tuple[str, ...] = BOOL_SLOTS + EXTRA_BOOL_SLOTS
 ALL_NUMERIC_SLOTS: tuple[str, ...] = NUMERIC_SLOTS + EXTRA_NUMERIC_SLOTS
+# Facts kept when the user states them, never asked: whether the overdue was repaid (a short
+# overdue already repaid is worded "keep repaying on time", advisor.engine.step_wording).
+STATED_SLOTS: tuple[str, ...] = ("overdue_repaid",)
 
 # The multiple-choice question about the rarer causes (knowledge/diagnosis.yml → recent_events).
 # Its slot only records that it was answered; the answers go to the fact slots of its options.

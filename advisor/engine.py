@@ -46,6 +46,10 @@ BOOL_RULES: tuple[Rule, ...] = (
 
 # An overdue of 30+ days doubles the overdue score to 150, above anything else can reach.
 DECISIVE_OVERDUE_DAYS = 30.0
+# A short overdue the user has already repaid weighs less (still a cause: the record stays a
+# while), so that a high debt ratio, say, leads the advice before it.
+REPAID_OVERDUE_FACTOR = 0.7
+REPAID_OVERDUE_FACTS = frozenset({"has_overdue"})
 DECISIVE_OVERDUE_BONUS = 75.0
 DECISIVE_CREDIT_REPORT_BONUS = 10.0
 
@@ -148,16 +152,24 @@ class Advice:
     steps: tuple[str, ...]
     explanations: dict[str, str] = field(default_factory=dict)
     situation: str = "undiagnosed"  # advisor/situation.py: sets the steps' wording and time frames
+    # Steps worded by a fact rather than by the situation (step_wording): step → variant name.
+    wording: Mapping[str, str] = field(default_factory=dict)
+
+    def variant(self, step: str) -> str:
+        """The variant (knowledge/advice.yml, the step's `variants`) `step` is worded in."""
+        return self.wording.get(step, self.situation)
 
     def payload(self) -> dict[str, dict[str, object]]:
-        """The contract's custom payload for the advice card, plus the situation (an added key:
-        the card words the steps as the text does, advisor/render.step_text)."""
+        """The contract's custom payload for the advice card, plus the situation and the
+        fact-chosen wording (added keys: the card words the steps as the text does,
+        advisor/render.step_text)."""
         return {
             "advice": {
                 "topic": self.topic,
                 "reasons": list(self.reasons),
                 "steps": list(self.steps),
                 "situation": self.situation,
+                "wording": dict(self.wording),
             }
         }
 
@@ -211,6 +223,8 @@ def _evidence(topic: str, facts: Facts) -> list[_Points]:
             continue
         state = states[rule.fact]
         points = rule.yes if state == "yes" else rule.unknown if state == "unknown" else 0.0
+        if rule.fact in REPAID_OVERDUE_FACTS and repaid_short_overdue(facts):
+            points *= REPAID_OVERDUE_FACTOR
         if points > 0:
             found.append(_Points(rule.reason, rule.fact, state, points))
 
@@ -251,6 +265,23 @@ def decisive_overdue(facts: Facts) -> bool:
     """An overdue of DECISIVE_OVERDUE_DAYS or more: it explains the case and outweighs everything."""
     days = _number(facts.get("overdue_days"))
     return _bool_states(facts)["has_overdue"] == "yes" and days is not None and days >= DECISIVE_OVERDUE_DAYS
+
+
+def overdue_repaid(facts: Facts) -> bool:
+    """The user had an overdue and says it is repaid."""
+    return _bool_states(facts)["has_overdue"] == "yes" and facts.get("overdue_repaid") is True
+
+
+def repaid_short_overdue(facts: Facts) -> bool:
+    """An overdue of less than DECISIVE_OVERDUE_DAYS (or of unknown length) the user says is repaid."""
+    return overdue_repaid(facts) and not decisive_overdue(facts)
+
+
+def step_wording(facts: Facts) -> dict[str, str]:
+    """Steps whose wording a fact chooses instead of the situation: an overdue already repaid is
+    "keep repaying on time" (its `repaid` variant), not "repay the overdue first"; a long one
+    still takes the months of the long path (the situation's other steps and outlook)."""
+    return {"repay_on_time": "repaid"} if overdue_repaid(facts) else {}
 
 
 def _check_topic(topic: str) -> None:
@@ -372,4 +403,5 @@ def rank_advice(topic: str, facts: Mapping[str, object], complete: bool = True, 
         steps=steps,
         explanations=_explanations(facts, found, reasons),
         situation=situation,
+        wording=step_wording(facts),
     )

@@ -169,6 +169,7 @@ WORD_CLASSES: dict[str, tuple[str, ...]] = {
         "奇怪",
         "境外",
         "莫名其妙",
+        "大钱",
     ),
     "TXN": (
         "转账",
@@ -188,6 +189,7 @@ WORD_CLASSES: dict[str, tuple[str, ...]] = {
         "钱",
         "资金往来",
         "收付款",
+        "进出",
     ),
     "SHADY": ("刷单", "套现", "赌博", "洗钱", "走账", "跑分"),
     "ACCOUNT": ("账号", "账户", "支付宝", "号", "支付宝账号", "支付宝账户", "手机号", "身份证", "银行卡"),
@@ -210,7 +212,7 @@ REGEX_CLASSES: dict[str, str] = {
     # 很多, 十, 几次, 好几次 — more than one time (一次 is not "often")
     "MANYTIMES": r"^(很多|好多|好几|好|不少|[两三四五六七八九十几\d]+)次?$",
     # 五万, 十万, 1.5万, 20000 — a sum large enough to look unusual on an account
-    "BIG_AMOUNT": r"^([\d.一二两三四五六七八九十几百千]*万多?|\d{5,})$",
+    "BIG_AMOUNT": r"^([\d.一二两三四五六七八九十几百千]*万多?(块|元)?|\d{5,})$",
     # 很久, 半年, 两年, 多月, 好几个月 …
     "LONG": (
         r"^(很久|好久|许久|好长时间|很长时间|长时间|长期|一直|很多天|好多天|好几天|"
@@ -312,6 +314,10 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("account_inactive", True, "ALIPAY ADV* 闲置|不活跃|没活跃度|没怎么用"),
     ("account_inactive", True, "ADV* 只|只用 用? 微信|微信支付|现金|银行卡"),
     ("account_inactive", True, "ADV* 不|很少|没怎么 活跃"),
+    # 「支付宝用得少」「支付宝用得很少」「平时都用微信」
+    ("account_inactive", True, "ALIPAY ADV* 用得少|用的少|用得不多|用的不多"),
+    ("account_inactive", True, "ALIPAY ADV* USE 得|的 FEW"),
+    ("account_inactive", True, "OFTEN_USE ADV* USE 微信|微信支付|现金"),
     ("account_inactive", False, "ADV* OFTEN_USE ADV* 在? USE ALIPAY?"),
     ("account_inactive", False, "ALIPAY ADV* OFTEN_USE ADV* 在? USE"),
     ("account_inactive", False, "一直 在 USE"),
@@ -329,6 +335,14 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("abnormal_transactions", True, "有人|别人|陌生人 往|给|向 我 的? ACCOUNT? 里? 转|打|汇|打款|转账 了? BIG_AMOUNT"),
     ("abnormal_transactions", True, "ACCOUNT 里? ADV* 进|转进|转入|进来|转出|转走 了 BIG_AMOUNT"),
     ("abnormal_transactions", True, "转|打|汇 了 BIG_AMOUNT 多? 进来|进|过来|出去|走"),
+    # 「一笔二十万的钱转进来又马上转出去」「五万块钱进来又转走了」「转进来十万又转出去」: money in and out
+    ("abnormal_transactions", True, "BIG_AMOUNT 的? 钱? 转|打|汇? 进来|转进来|转入|进账|打进来"),
+    ("abnormal_transactions", True, "转|打|汇 进来 了? BIG_AMOUNT"),
+    ("abnormal_transactions", True, "转进来|打进来 了? BIG_AMOUNT"),
+    ("abnormal_transactions", True, "转|打|汇 了 BIG_AMOUNT 多? 钱 又|就? ADV* 转走|转出|出去|马上转"),
+    ("abnormal_transactions", True, "进来|转进来|转入 了? 又|就|马上|立刻 ADV* 马上转|转走|转出|出去|转 走|出去"),
+    ("abnormal_transactions", True, "帮 别人|朋友|人 走过|走 了? 账"),
+    ("abnormal_transactions", True, "进出 的? TXN? 很|比较|特别|非常|挺? MANY|频繁"),
     ("abnormal_transactions", False, "ADV* NEG ANY* MOD+ 的? TXN?"),
     ("abnormal_transactions", False, "ADV* NEG|NEVER|不 ANY* SHADY"),
     ("abnormal_transactions", False, "TXN ADV* 很|都|一直? 正常"),
@@ -338,10 +352,12 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("security_issue", True, "密码 ADV* LEAKED"),
     ("security_issue", True, "实名 认证? ADV* NEG|没 ANY* DONE"),
     ("security_issue", True, "ADV* NEG ANY* 实名 认证?"),
-    ("security_issue", True, "异地|陌生 设备? 登录|登陆"),
+    ("security_issue", True, "异地|陌生 设备|手机|电脑? 登录|登陆|登过"),
     ("security_issue", True, "异常 登录|登陆"),
     ("security_issue", True, "有人|别人|陌生人 在 别的|其他|陌生 手机|设备|地方 上? MISUSE 过?"),
-    ("security_issue", True, "身份证 ADV* 过期"),
+    ("security_issue", True, "身份证 ADV* 过期|到期"),
+    # 「身份证换了新的还没更新」: the account still has the old identity card
+    ("security_issue", True, "身份证 换 了? 新 的? ADV* NEG 更新|上传|换|改"),
     ("security_issue", False, "ACCOUNT ADV* 很|都|挺? SAFE"),
     ("security_issue", False, "ACCOUNT? ADV* NEG ANY* STOLEN|LEAKED 过?"),
     ("security_issue", False, "密码 ADV* NEG ANY* LEAKED 过?"),
@@ -356,6 +372,8 @@ FACT_PATTERNS: list[tuple[str, object, str]] = [
     ("credit_report_issue", True, "ADV* 有 ANY* 不良 记录|信用记录|信息"),
     ("credit_report_issue", True, "征信 ADV* 不太|不怎么|不是很 好"),
     ("credit_report_issue", True, "征信 报告? 上|里? ADV* 有 错误|错 的? 信息|记录?"),
+    # 「征信报告上有一条不是我的贷款」
+    ("credit_report_issue", True, "征信 报告? 上|里? ADV* 有 一条|一笔|几条|几笔 不 是 我 的"),
     ("credit_report_issue", False, "征信 报告? 上|里? ADV* NEG ANY* 不良|问题|污点 记录?"),
     ("credit_report_issue", False, "ADV* NEG ANY* 不良 记录|信用记录"),
     # ---- debt_ratio: only the explicit "no debt at all"; ratios come from DEBT_CONTEXT
@@ -418,6 +436,15 @@ SYMPTOM_CUES: tuple[str, ...] = (
     "额度变成零",
 )
 NOT_SYMPTOM_CUES: tuple[str, ...] = ("逾期", "没还", "没用", "很少用", "不用")
+
+# Whether an overdue has been repaid (overdue_repaid, a fact beyond the contract's: a short overdue
+# already repaid is "keep paying on time", not "repay it first"). Read per clause, the last one
+# that says it wins; the advice uses it only for a user with an overdue (advisor/engine.py).
+NOT_REPAID_PATTERN: str = r"(还没|没有?|未|还未|没能)(有)?(还清|还上|还完|结清|还钱|还款|还)|还不上|拖着没还"
+REPAID_PATTERN: str = (
+    r"(已经|已|早就|早已|早|都|全部|全都|马上就|当天就|第二天就|后来)(都)?(还清|还上|还完|结清|还了|补上|还进去)|"
+    r"已还|还清了|还上了|还完了|结清了|补上了|补还了|还进去了|[天周月][就才后]?还[了上清]"
+)
 
 # A clause with one of these is not about the user's own current situation.
 HYPOTHETICAL_MARKERS: tuple[str, ...] = ("如果", "要是", "假如", "万一", "的话", "假设", "一旦", "倘若", "假若")

@@ -334,10 +334,29 @@ def _find_facts(text: str, doc: Any) -> list[Fact]:
     lasted = _symptom_days(clauses)
     if lasted is not None:
         found["symptom_days"] = lasted
+    repaid = _overdue_repaid(clauses)
+    if repaid is not None:
+        found["overdue_repaid"] = repaid
     return list(found.values())
 
 
 _LASTING = re.compile(fp.LASTING_PATTERN)
+_REPAID = re.compile(fp.REPAID_PATTERN)
+_NOT_REPAID = re.compile(fp.NOT_REPAID_PATTERN)
+
+
+def _overdue_repaid(clauses: list[_Clause]) -> Optional[Fact]:
+    """Whether the overdue was repaid, when a clause says so (「已经还了」 / 「还没还上」)."""
+    result: Optional[Fact] = None
+    for clause in clauses:
+        if not clause.usable:
+            continue
+        for pattern, value in ((_NOT_REPAID, False), (_REPAID, True)):
+            match = pattern.search(clause.text)
+            if match:
+                result = Fact("overdue_repaid", value, clause.start + match.start(), clause.start + match.end())
+                break
+    return result
 
 
 def _symptom_days(clauses: list[_Clause]) -> Optional[Fact]:

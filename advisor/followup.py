@@ -9,8 +9,8 @@ advice above. `Shown` is what an advice reply showed, kept in the `last_advice` 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
 
 from advisor.engine import Advice
 from advisor.knowledge import load_advice_knowledge, load_conversation_texts, load_diagnosis_config
@@ -36,10 +36,14 @@ class Shown:
     situation: str
     reasons: tuple[str, ...]
     steps: tuple[str, ...]
+    wording: Mapping[str, str] = field(default_factory=dict)  # Advice.wording
 
     @classmethod
     def of(cls, advice: Advice) -> Shown:
-        return cls(advice.topic, advice.situation, shown_reasons(advice), advice.steps)
+        return cls(advice.topic, advice.situation, shown_reasons(advice), advice.steps, dict(advice.wording))
+
+    def variant(self, step: str) -> str:
+        return self.wording.get(step, self.situation)
 
     @classmethod
     def from_value(cls, value: object) -> Optional[Shown]:
@@ -52,6 +56,7 @@ class Shown:
                 str(value["situation"]),
                 tuple(str(code) for code in value["reasons"]),
                 tuple(str(code) for code in value["steps"]),
+                {str(k): str(v) for k, v in (value.get("wording") or {}).items()},
             )
         except (KeyError, TypeError):
             return None
@@ -62,6 +67,7 @@ class Shown:
             "situation": self.situation,
             "reasons": list(self.reasons),
             "steps": list(self.steps),
+            "wording": dict(self.wording),
         }
 
 
@@ -93,7 +99,8 @@ def _changed_steps(advice: Advice, previous: Shown) -> list[str]:
     return [
         code
         for code in advice.steps
-        if code not in previous.steps or step_text(code, advice.situation) != step_text(code, previous.situation)
+        if code not in previous.steps
+        or step_text(code, advice.variant(code)) != step_text(code, previous.variant(code))
     ]
 
 
@@ -162,7 +169,7 @@ def render_followup(advice: Advice, previous: Optional[Shown], sent: Collection[
         lines.append(texts["new_steps_header"])
         lines += [step_line(advice, advice.steps.index(code) + 1, code) for code in changed]
     if reordered:
-        titles = [step_text(code, advice.situation)["title"] for code in advice.steps]
+        titles = [step_text(code, advice.variant(code))["title"] for code in advice.steps]
         lines.append(texts["order"].format(titles=texts["order_separator"].join(titles)))
     if len(new_reasons) < len(reasons) or len(changed) < len(advice.steps):
         lines.append(texts["rest_same"])

@@ -42,9 +42,11 @@ def next_step_answer(shown: Optional[Shown], in_diagnosis: bool) -> Optional[str
     texts = _texts("next_step")
     if shown is None or not shown.steps:
         return str(texts["before_advice"]) if in_diagnosis else None
-    lines = [texts["first"].format(title=step_text(shown.steps[0], shown.situation)["title"])]
+    lines = [texts["first"].format(title=step_text(shown.steps[0], shown.variant(shown.steps[0]))["title"])]
     if len(shown.steps) > 1:
-        lines.append(texts["then"].format(number=2, title=step_text(shown.steps[1], shown.situation)["title"]))
+        lines.append(
+            texts["then"].format(number=2, title=step_text(shown.steps[1], shown.variant(shown.steps[1]))["title"])
+        )
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS, TOPICS
-from advisor.situation import SITUATIONS
+from advisor.situation import FACT_WORDINGS, SITUATIONS
 from runtime import paths
 
 KNOWLEDGE_DIR = paths.KNOWLEDGE
@@ -148,14 +148,15 @@ def _check_followups(data: dict[str, Any]) -> None:
 
 
 def _check_variants(variants: object, where: str) -> None:
-    """A step's wording for some situations: {situation: {title?, detail?, sources}}."""
+    """A step's wording for some situations, or for a fact: {situation | fact wording: {title?, detail?, sources}}."""
     if variants is None:
         return
     _check(isinstance(variants, dict), where, "variants must be a mapping")
     assert isinstance(variants, dict)
     for situation, variant in variants.items():
         at = f"{where}.variants.{situation}"
-        _check(situation in SITUATIONS, at, f"situation must be one of {', '.join(SITUATIONS)}")
+        names = SITUATIONS + FACT_WORDINGS
+        _check(situation in names, at, f"must be one of {', '.join(names)}")
         _check(
             isinstance(variant, dict) and bool({"title", "detail"} & set(variant)), at, "title or detail is required"
         )
@@ -231,12 +232,19 @@ def load_advice_knowledge() -> dict[str, Any]:
 
 @lru_cache(maxsize=None)
 def load_diagnosis_config() -> dict[str, Any]:
-    """{max_questions, order: topic → slots, reask: slot → text, invalid: slot → {min, max, text}, texts}."""
+    """{max_questions, main_questions, order: topic → slots, reask: slot → text,
+    invalid: slot → {min, max, text}, texts}."""
     data = _read("diagnosis.yml")
     max_questions = data.get("max_questions")
     _check(isinstance(max_questions, int) and max_questions > 0, "diagnosis.yml", "max_questions must be > 0")
     order: Any = data.get("order")
     _check(isinstance(order, dict), "diagnosis.yml", "'order' mapping is required")
+    main: Any = data.get("main_questions")
+    _check(
+        isinstance(main, list) and bool(main) and set(main) <= set(QUESTIONS),
+        "diagnosis.yml:main_questions",
+        f"a list of questions from {', '.join(QUESTIONS)} is required",
+    )
     recent: Any = data.get(RECENT_EVENTS)
     _check(
         isinstance(recent, dict) and _is_text(recent.get("text")) and _is_text(recent.get("reask")),

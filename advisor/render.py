@@ -47,10 +47,11 @@ def when_retry_parts(advice: Advice) -> tuple[str, str]:
     return str(answer), outlook(advice)
 
 
-def step_text(code: str, situation: str) -> dict[str, str]:
-    """{title, detail, path} of a step in the wording of `situation` (its `variants`)."""
+def step_text(code: str, variant_name: str) -> dict[str, str]:
+    """{title, detail, path} of a step in its variant `variant_name` (a situation, or a wording a
+    fact chose: Advice.variant); the step's own text when it has no such variant."""
     step = load_advice_knowledge()["steps"][code]
-    variant = (step.get("variants") or {}).get(situation) or {}
+    variant = (step.get("variants") or {}).get(variant_name) or {}
     return {
         "title": str(variant.get("title", step["title"])),
         "detail": str(variant.get("detail", step["detail"])),
@@ -64,7 +65,7 @@ def reason_line(advice: Advice, number: int, code: str) -> str:
 
 
 def step_line(advice: Advice, number: int, code: str) -> str:
-    step = step_text(code, advice.situation)
+    step = step_text(code, advice.variant(code))
     path = load_advice_knowledge()["render"]["path"].format(path=step["path"]) if step["path"] else ""
     return f"{number}. {step['title']}：{step['detail']}{path}"
 

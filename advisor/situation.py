@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 SITUATIONS: tuple[str, ...] = ("misuse", "long_path", "personal", "suspended", "transient", "undiagnosed")
+# Wordings a fact chooses for one step, whatever the situation (advisor.engine.step_wording):
+# repaid: a short overdue the user has already repaid.
+FACT_WORDINGS: tuple[str, ...] = ("repaid",)
 
 # B: a refusal that has lasted this long is an observation period, not a passing fluctuation.
 SUSPENDED_DAYS = 30.0

@@ -1,7 +1,7 @@
 /*
  * The advice card: renders the bot's custom payload
- *   {"advice": {"topic": "...", "reasons": ["..."], "steps": ["..."], "situation": "..."}}
- * (../shared/CONTRACT.md; `situation` is added: the steps' wording for it, their `variants`) as a card with the likely reasons and numbered steps; each opens
+ *   {"advice": {"topic": "...", "reasons": ["..."], "steps": ["..."], "situation": "...", "wording": {"step": "variant"}}}
+ * (../shared/CONTRACT.md; `situation` and `wording` are added: the steps' wording, their `variants`) as a card with the likely reasons and numbered steps; each opens
  * on a tap to why it may apply / what to do (the bot's text beside the card is one line).
  * Chinese titles come from advice-labels.json, generated from knowledge/advice.yml by
  * devtools/build_web.py; an unknown code is shown as it is.
@@ -65,6 +65,8 @@
       var reasons = codes(advice.reasons).slice(0, maxReasons);
       var steps = codes(advice.steps);
       var situation = typeof advice.situation === 'string' ? advice.situation : '';
+      // A fact may choose a step's wording instead of the situation (a repaid overdue).
+      var wording = advice.wording && typeof advice.wording === 'object' ? advice.wording : {};
 
       return h('div', { className: 'advice-card', 'data-topic': topic },
         h('div', { className: 'advice-card-heading' }, topicTitle),
@@ -83,7 +85,8 @@
         steps.length > 0 && h('section', { className: 'advice-card-section advice-steps' },
           h('h4', null, render.steps_header || ''),
           h('ol', null, steps.map(function (code, index) {
-            var step = worded(entry(labels.steps, code), situation);
+            var chosen = Object.prototype.hasOwnProperty.call(wording, code) && typeof wording[code] === 'string' ? wording[code] : situation;
+            var step = worded(entry(labels.steps, code), chosen);
             return h('li', { key: code, 'data-code': code },
               h('span', { className: 'advice-step-number', 'aria-hidden': 'true' }, String(index + 1)),
               h('details', { className: 'advice-step-body advice-detail' },

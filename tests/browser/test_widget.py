@@ -297,7 +297,7 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     labels = build_web.advice_labels()
     # In the wording of the user's situation, as the text channels have it (advisor/render.py).
     assert steps.locator(".advice-step-title").all_inner_texts() == [
-        step_text(code, payload["situation"])["title"] for code in payload["steps"]
+        step_text(code, payload["wording"].get(code, payload["situation"]))["title"] for code in payload["steps"]
     ]
     assert card.locator(".advice-card-heading").inner_text() == labels["topics"][payload["topic"]]
     # The advice is shown once: the card, beside a one-line text (no list of reasons or steps).
@@ -312,7 +312,12 @@ def test_diagnosis_ends_in_an_advice_card_that_survives_a_reload(page: Page, pag
     first_step.locator("summary").click()
     detail = first_step.locator(".advice-step-detail")
     detail.wait_for(state="visible")
-    assert detail.inner_text().strip() == step_text(payload["steps"][0], payload["situation"])["detail"].strip()
+    assert (
+        detail.inner_text().strip()
+        == step_text(payload["steps"][0], payload["wording"].get(payload["steps"][0], payload["situation"]))[
+            "detail"
+        ].strip()
+    )
     size = "phone" if (page.viewport_size or {}).get("width", 0) < 600 else "desktop"
     OUTPUT.mkdir(parents=True, exist_ok=True)
     card_message.scroll_into_view_if_needed()

@@ -161,7 +161,7 @@ def test_payload_matches_contract(topic: str, facts: dict) -> None:
     payload = rank_advice(topic, facts).payload()
     assert list(payload) == ["advice"]
     body = payload["advice"]
-    assert {"topic", "reasons", "steps"} <= set(body) <= {"topic", "reasons", "steps", "situation"}
+    assert {"topic", "reasons", "steps"} <= set(body) <= {"topic", "reasons", "steps", "situation", "wording"}
     assert body["topic"] == topic
     assert body["situation"] in SITUATIONS
     assert isinstance(body["reasons"], list) and isinstance(body["steps"], list)

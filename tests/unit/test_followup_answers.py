@@ -30,8 +30,8 @@ def test_what_to_do_first_names_the_first_step_shown_and_then_the_second() -> No
     assert text is not None
     first, then = text.splitlines()
     assert first.startswith("先")
-    assert "第 1 步" in first and step_text(advice.steps[0], advice.situation)["title"] in first
-    assert "第 2 步" in then and step_text(advice.steps[1], advice.situation)["title"] in then
+    assert "第 1 步" in first and step_text(advice.steps[0], advice.variant(advice.steps[0]))["title"] in first
+    assert "第 2 步" in then and step_text(advice.steps[1], advice.variant(advice.steps[1]))["title"] in then
 
 
 def test_what_to_do_first_follows_the_order_shown_not_a_new_ranking() -> None:

@@ -48,7 +48,7 @@ def test_render_lists_reasons_and_numbered_steps(topic: str, facts: dict) -> Non
     for line, code in zip(reason_lines, advice.reasons):
         assert knowledge["reasons"][code]["title"] in line
     for line, code in zip(step_lines, advice.steps):
-        assert step_text(code, advice.situation)["title"] in line
+        assert step_text(code, advice.variant(code))["title"] in line
 
 
 def test_fourth_reason_is_not_rendered() -> None:

@@ -11,7 +11,7 @@ from advisor.contract import BOOL_SLOTS, TOPICS, UNKNOWN
 from advisor.engine import MAX_STEPS, rank_advice, situation_of
 from advisor.knowledge import load_advice_knowledge
 from advisor.render import answer_sentence, render_advice, step_text
-from advisor.situation import SITUATIONS, SUSPENDED_DAYS, Signals, classify
+from advisor.situation import FACT_WORDINGS, SITUATIONS, SUSPENDED_DAYS, Signals, classify
 
 CLEAN = {slot: False for slot in BOOL_SLOTS} | {"debt_ratio": 10.0}
 
@@ -189,5 +189,49 @@ def test_waiting_is_weighted_by_the_situation() -> None:
 def test_every_variant_notes_its_source() -> None:
     for code, step in load_advice_knowledge()["steps"].items():
         for situation, variant in (step.get("variants") or {}).items():
-            assert situation in SITUATIONS, (code, situation)
+            assert situation in SITUATIONS + FACT_WORDINGS, (code, situation)
             assert set(variant["sources"]) <= {"A", "B"}, (code, situation)
+
+
+# --- wording by a fact: a short overdue already repaid (issue 30) ------------------------------
+
+REPAID = {"has_overdue": True, "overdue_days": 2.0, "overdue_repaid": True, "debt_ratio": 20.0}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_a_short_overdue_already_repaid_is_kept_up_not_repaid_first(topic: str) -> None:
+    advice = rank_advice(topic, REPAID)
+    text = render_advice(advice)
+    assert advice.variant("repay_on_time") == "repaid" and advice.payload()["advice"]["wording"] == {
+        "repay_on_time": "repaid"
+    }
+    assert step_text("repay_on_time", "repaid")["title"] in text
+    assert "先还清逾期" not in text and "尽快把逾期的钱还上" not in text
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"has_overdue": True, "overdue_days": 2.0},  # not said to be repaid
+        {"has_overdue": True, "overdue_days": 2.0, "overdue_repaid": False},
+        {"has_overdue": False, "overdue_repaid": True},  # 「借呗还清了」 without an overdue
+    ],
+)
+def test_an_overdue_not_said_to_be_repaid_is_repaid_first(facts: dict) -> None:
+    advice = rank_advice("cannot_borrow", facts)
+    assert advice.wording == {}
+    if "repay_on_time" in advice.steps:
+        assert step_text("repay_on_time", advice.variant("repay_on_time"))["title"].startswith("先还清逾期")
+
+
+def test_a_decisive_overdue_repaid_still_takes_months_without_repaying_again() -> None:
+    advice = rank_advice("cannot_borrow", {"has_overdue": True, "overdue_days": 60.0, "overdue_repaid": True})
+    assert advice.situation == "long_path" and advice.reasons[0] == "overdue"
+    assert advice.wording == {"repay_on_time": "repaid"}
+    assert "几个月" in step_text("wait_and_retry", advice.variant("wait_and_retry"))["detail"]
+
+
+def test_a_repaid_short_overdue_weighs_less_than_a_high_debt() -> None:
+    facts = {"has_overdue": True, "overdue_days": 3.0, "debt_ratio": 65.0}
+    assert rank_advice("cannot_borrow", facts).reasons[0] == "overdue"
+    assert rank_advice("cannot_borrow", {**facts, "overdue_repaid": True}).reasons[0] == "high_debt"

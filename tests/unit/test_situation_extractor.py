@@ -90,7 +90,13 @@ from advisor.normalize import normalize_text
         ("转账很频繁", {"abnormal_transactions": True}),
         ("没有大额转账", {"abnormal_transactions": False}),
         # phrasing seen in the NLU data
-        ("我现在还有一笔逾期没还", {"has_overdue": True}),
+        ("我现在还有一笔逾期没还", {"has_overdue": True, "overdue_repaid": False}),
+        # Whether the overdue is repaid (issue 30): a short one repaid is kept up, not repaid first.
+        ("我上个月逾期了两天，已经还了", {"has_overdue": True, "overdue_days": 2.0, "overdue_repaid": True}),
+        ("信用卡逾期一周，第二天就还了", {"has_overdue": True, "overdue_days": 7.0, "overdue_repaid": True}),
+        ("有过逾期，不过都还清了", {"has_overdue": True, "overdue_repaid": True}),
+        ("逾期了十天还没还", {"has_overdue": True, "overdue_days": 10.0, "overdue_repaid": False}),
+        ("逾期一个月了，还不上", {"has_overdue": True, "overdue_days": 30.0, "overdue_repaid": False}),
         ("逾期快两个月了", {"has_overdue": True, "overdue_days": 60.0}),
         ("上周房贷晚还了三天", {"has_overdue": True, "overdue_days": 3.0}),
         ("我从来没逾期过凭什么把我额度降了", {"has_overdue": False}),
