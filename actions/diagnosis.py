@@ -22,13 +22,13 @@ from actions.common import (
 )
 from actions.safety import SafeAction
 from advisor.answers import DIAGNOSIS_SLOTS, read_correction, read_late_answer, reconcile_facts
-from advisor.contract import TOPIC_BY_INTENT
 from advisor.engine import Advice, rank_advice
 from advisor.followup import Shown, ranking_topic, render_followup, unchanged, update_unchanged_sentence
 from advisor.followup_answers import asks_how, next_step_answer
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan
 from advisor.render import describe_facts, feedback_buttons, followup_buttons, render_card_summary
+from advisor.topics import NOT_OPENED, diagnosis_topic
 
 
 def stated_facts(tracker: Tracker) -> Dict[str, Any]:
@@ -107,13 +107,13 @@ class ActionStartDiagnosis(SafeAction, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker) or ""
-        topic = TOPIC_BY_INTENT.get(intent) or tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
+        topic = diagnosis_topic(intent, latest_text(tracker)) or tracker.get_slot("diagnosis_topic") or DEFAULT_TOPIC
         # What the user said they do not know stays known as such: a follow-up such as
         # 「还能恢复吗」 after an advice does not ask it again.
         events = [SlotSet("diagnosis_topic", topic), SlotSet("answer_failures", 0.0)]
         if not diagnosis_plan(topic, diagnosis_facts(tracker), unknown=unknown_facts(tracker), asked=()):
             return events  # everything is known already: the advice follows at once
-        entry = load_faq().get(intent) or {}
+        entry = load_faq().get(NOT_OPENED if topic == NOT_OPENED else intent) or {}
         text = str(entry.get("text", "")).strip()
         if not entry.get("intro"):
             # A full general answer (e.g. how to raise the limit), then the lead-in to the questions.

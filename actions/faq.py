@@ -24,6 +24,7 @@ from advisor.followup import Shown, already_answered, first_line, new_lines
 from advisor.followup_answers import credit_report_answer, next_step_answer, reason_answer
 from advisor.knowledge import load_conversation_texts, load_faq
 from advisor.render import when_retry_parts
+from advisor.topics import NOT_OPENED, diagnosis_topic
 
 FORM = "diagnosis_form"
 
@@ -97,7 +98,12 @@ class ActionAnswerFaq(SafeAction, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker) or ""
-        entry = load_faq().get(intent)
+        topic = diagnosis_topic(intent, latest_text(tracker))
+        if topic is not None and tracker.active_loop_name == FORM and topic == tracker.get_slot("diagnosis_topic"):
+            # The problem being diagnosed, asked again: go on with its questions.
+            send_entry(dispatcher, load_conversation_texts()["same_topic"])
+            return []
+        entry = load_faq().get(NOT_OPENED if topic == NOT_OPENED else intent)
         if entry is None:
             say_out_of_scope(dispatcher, tracker, domain)
         else:

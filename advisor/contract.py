@@ -9,6 +9,10 @@ TOPICS: tuple[str, ...] = (
     "limit_closed",
     "increase_limit",
 )
+# Topics beyond the contract's: the user has no Jiebei at all (never opened, cannot open it;
+# advisor/topics.py). Started by a limit question, so no intent of its own.
+ADDED_TOPICS: tuple[str, ...] = ("not_opened",)
+ALL_TOPICS: tuple[str, ...] = TOPICS + ADDED_TOPICS
 
 REASONS: tuple[str, ...] = (
     "overdue",

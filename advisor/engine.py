@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from advisor.contract import TOPICS, UNKNOWN
+from advisor.contract import ALL_TOPICS, UNKNOWN
 from advisor.domain_rules import overdue_implied_by_days
 from advisor.knowledge import load_advice_knowledge
 from advisor.situation import Signals, classify
@@ -64,6 +64,8 @@ ZERO_LIMIT_POINTS = 30.0
 
 # A user without any risk signal: the cause is most likely on the platform's side.
 BASELINE: dict[str, float] = {"risk_control": 40, "observation_period": 35, "regulation": 20}
+# A user without Jiebei and without a risk signal: the overall assessment has not offered it yet.
+TOPIC_BASELINE: dict[str, dict[str, float]] = {"not_opened": {"not_offered": 45}}
 
 # How long the problem has lasted, for a user without a risk signal (B): a refusal of a few days
 # is most likely a passing fluctuation or a temporary risk-control adjustment (wait a few days
@@ -84,6 +86,8 @@ TOPIC_REASON_FACTOR: dict[str, dict[str, float]] = {
     "restore_limit": {},
     "limit_closed": {"account_security": 1.3, "abnormal_activity": 1.3, "zero_limit_warning": 1.2},
     "increase_limit": {"inactive_account": 1.2, "high_debt": 1.1, "zero_limit_warning": 0.5},
+    # No limit to withdraw from someone who has none.
+    "not_opened": {"inactive_account": 1.2, "account_security": 1.2, "zero_limit_warning": 0.0},
 }
 
 # Reason → its remedy steps, most important first. Also the tie-break order of reasons.
@@ -103,6 +107,7 @@ REMEDIES: dict[str, tuple[str, ...]] = {
     "risk_control": ("wait_and_retry", "smaller_amount", "keep_active", "alternatives"),
     "observation_period": ("keep_active", "update_profile", "wait_and_retry"),
     "regulation": ("wait_and_retry", "alternatives", "cash_reserve"),
+    "not_offered": ("keep_active", "update_profile", "diversify_usage", "check_account_status"),
 }
 # A reason gives its n-th remedy this share of its score; a step keeps its best share.
 STEP_DECAY: tuple[float, ...] = (1.0, 0.6, 0.4, 0.3)
@@ -114,11 +119,15 @@ TOPIC_STEP_BONUS: dict[str, dict[str, float]] = {
     "restore_limit": {"wait_and_retry": 30, "update_profile": 10},
     "limit_closed": {"appeal_support": 35, "check_account_status": 10},
     "increase_limit": {"update_profile": 40, "keep_active": 30, "join_activities": 15, "diversify_usage": 10},
+    # Where to look in the app, and the conditions A and B name: activity and the profile.
+    "not_opened": {"check_account_status": 30, "keep_active": 25, "update_profile": 25},
 }
 # Factors a topic applies to steps the reasons already earned (zero stays zero).
 TOPIC_STEP_FACTOR: dict[str, dict[str, float]] = {
     "restore_limit": {"repay_on_time": 1.5},
     "limit_closed": {"smaller_amount": 0.0},  # nothing left to borrow a small part of
+    # Nothing to borrow, retry or appeal yet without Jiebei.
+    "not_opened": {"smaller_amount": 0.0, "wait_and_retry": 0.0, "alternatives": 0.0, "appeal_support": 0.5},
 }
 # Tie-break order of steps.
 STEP_ORDER: tuple[str, ...] = (
@@ -240,8 +249,9 @@ def _evidence(topic: str, facts: Facts) -> list[_Points]:
 
     signals = sum(state == "yes" for state in states.values()) + int(ratio is not None and ratio > DEBT_HIGH)
     if signals == 0:
-        found.extend(_Points(reason, "none", "yes", points) for reason, points in BASELINE.items())
-        lasted = _number(facts.get("symptom_days"))
+        baseline = TOPIC_BASELINE.get(topic, BASELINE)
+        found.extend(_Points(reason, "none", "yes", points) for reason, points in baseline.items())
+        lasted = _number(facts.get("symptom_days")) if topic not in TOPIC_BASELINE else None
         if lasted is not None and lasted <= SHORT_SYMPTOM_DAYS:
             found.append(_Points("risk_control", "symptom_days", "yes", SYMPTOM_POINTS))
         elif lasted is not None and lasted >= LONG_SYMPTOM_DAYS:
@@ -277,16 +287,27 @@ def repaid_short_overdue(facts: Facts) -> bool:
     return overdue_repaid(facts) and not decisive_overdue(facts)
 
 
-def step_wording(facts: Facts) -> dict[str, str]:
-    """Steps whose wording a fact chooses instead of the situation: an overdue already repaid is
-    "keep repaying on time" (its `repaid` variant), not "repay the overdue first"; a long one
-    still takes the months of the long path (the situation's other steps and outlook)."""
-    return {"repay_on_time": "repaid"} if overdue_repaid(facts) else {}
+# Steps worded for a topic whatever the situation: without Jiebei, the step that looks at the
+# Jiebei page looks for its entry instead.
+TOPIC_WORDING: dict[str, dict[str, str]] = {
+    "not_opened": {"check_account_status": "not_opened", "keep_active": "not_opened", "update_profile": "not_opened"}
+}
+
+
+def step_wording(topic: str, facts: Facts) -> dict[str, str]:
+    """Steps whose wording a fact or the topic chooses instead of the situation: an overdue
+    already repaid is "keep repaying on time" (its `repaid` variant), not "repay the overdue
+    first"; a long one still takes the months of the long path (the situation's other steps and
+    outlook)."""
+    wording = dict(TOPIC_WORDING.get(topic, {}))
+    if overdue_repaid(facts):
+        wording["repay_on_time"] = "repaid"
+    return wording
 
 
 def _check_topic(topic: str) -> None:
-    if topic not in TOPICS:
-        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+    if topic not in ALL_TOPICS:
+        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(ALL_TOPICS)}")
 
 
 def _score(topic: str, evidence: list[_Points]) -> dict[str, float]:
@@ -403,5 +424,5 @@ def rank_advice(topic: str, facts: Mapping[str, object], complete: bool = True, 
         steps=steps,
         explanations=_explanations(facts, found, reasons),
         situation=situation,
-        wording=step_wording(facts),
+        wording=step_wording(topic, facts),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from advisor.contract import ALL_BOOL_SLOTS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS, TOPICS
+from advisor.contract import ALL_BOOL_SLOTS, ALL_TOPICS, FACT_SLOTS, QUESTIONS, REASONS, RECENT_EVENTS, SLOTS, STEPS
 from advisor.situation import FACT_WORDINGS, SITUATIONS
 from runtime import paths
 
@@ -34,6 +34,7 @@ CONVERSATION_TEXTS = (
     "feedback_helpful",
     "feedback_unhelpful",
     "already_answered",
+    "same_topic",
     "stray_offer",
     "stray_ack",
 )
@@ -122,7 +123,7 @@ ADVICE_RENDER_TEXTS = (
     "card_hint",
 )
 SITUATION_ANSWERS = ("restore_limit", "when_retry")  # one answer per situation
-TOPIC_ANSWERS = ("cause", "cause_none", "increase_limit", "increase_limit_none")
+TOPIC_ANSWERS = ("cause", "cause_none", "increase_limit", "increase_limit_none", "not_opened", "not_opened_none")
 # Questions after the advice (advisor/followup_answers.py) and the texts each needs.
 FOLLOWUP_TEXTS = {
     "next_step": ("first", "then", "before_advice"),
@@ -162,6 +163,7 @@ def _check_variants(variants: object, where: str) -> None:
         )
         for field in ("title", "detail"):
             _check(field not in variant or _is_text(variant[field]), at, f"'{field}' must be text")
+        _check(isinstance(variant.get("path", ""), str), at, "'path' must be text (empty: none)")
         _check_sources(variant.get("sources"), at, allow_empty=False)
 
 
@@ -202,7 +204,7 @@ def load_advice_knowledge() -> dict[str, Any]:
     data = _read("advice.yml")
     for section in ("topics", "reasons", "steps", "situations", "answers", "evidence", "render"):
         _check(isinstance(data.get(section), dict), "advice.yml", f"'{section}' mapping is required")
-    for topic in TOPICS:
+    for topic in ALL_TOPICS:
         _check(_is_text(data["topics"].get(topic)), "advice.yml", f"topic '{topic}' has no name")
     for kind, codes, fields in (
         ("reasons", REASONS, ("title", "why", "applies_when")),
@@ -262,7 +264,7 @@ def load_diagnosis_config() -> dict[str, Any]:
     for key in ("none", "unknown"):
         _check_button(recent.get(key), f"diagnosis.yml:{RECENT_EVENTS}.{key}")
     option_slots = {option["slot"] for option in options}
-    for topic in TOPICS:
+    for topic in ALL_TOPICS:
         questions = order.get(topic)
         where = f"diagnosis.yml:order.{topic}"
         _check(

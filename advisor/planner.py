@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Collection, Iterator, Mapping
 
-from advisor.contract import RECENT_EVENTS, TOPICS
+from advisor.contract import ALL_TOPICS, RECENT_EVENTS
 from advisor.engine import decisive_overdue, rank_advice
 from advisor.knowledge import load_diagnosis_config
 
@@ -83,8 +83,8 @@ def diagnosis_plan(
     diagnosis, never asked again (the validator leaves out the one whose answer was unclear, so
     that it is asked once more). At most max_questions are asked in all.
     """
-    if topic not in TOPICS:
-        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(TOPICS)}")
+    if topic not in ALL_TOPICS:
+        raise ValueError(f"unknown topic {topic!r}; expected one of {', '.join(ALL_TOPICS)}")
     if decisive_cause(facts):
         return []
     config = load_diagnosis_config()

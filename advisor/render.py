@@ -19,8 +19,10 @@ def answer_parts(advice: Advice) -> tuple[str, str]:
     reason = knowledge["reasons"][advice.reasons[0]]["title"] if advice.reasons else ""
     if advice.topic == "restore_limit":
         answer = answers["restore_limit"][advice.situation]
-    elif advice.topic == "increase_limit":
-        answer = answers["increase_limit"] if reason else answers["increase_limit_none"]
+    elif advice.topic in ("increase_limit", "not_opened"):
+        # Nothing personal: the answer that says so (not the baseline reason's title).
+        personal = reason and advice.situation != "not_offered"
+        answer = answers[advice.topic] if personal else answers[f"{advice.topic}_none"]
     else:
         answer = answers["cause"] if reason else answers["cause_none"]
     return str(answer.format(reason=reason)), outlook(advice)
@@ -55,7 +57,7 @@ def step_text(code: str, variant_name: str) -> dict[str, str]:
     return {
         "title": str(variant.get("title", step["title"])),
         "detail": str(variant.get("detail", step["detail"])),
-        "path": str(step.get("path") or ""),
+        "path": str(variant.get("path", step.get("path")) or ""),
     }
 
 

@@ -14,6 +14,9 @@ the wording of its steps and the first sentence of the answer (knowledge/advice.
   risk control (wait a few days to a week, do not retry over and over).
 - undiagnosed: too little is known to tell, still or because the user did not know an answer
   (the answer says what it depends on).
+- not_offered: the user has no Jiebei (topic not_opened) and nothing personal stands in the way:
+  whether it is offered is the platform's overall credit assessment (B), which a good record,
+  an active account and an up-to-date profile feed (A).
 """
 
 from __future__ import annotations
@@ -21,10 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-SITUATIONS: tuple[str, ...] = ("misuse", "long_path", "personal", "suspended", "transient", "undiagnosed")
+SITUATIONS: tuple[str, ...] = (
+    "misuse",
+    "long_path",
+    "personal",
+    "suspended",
+    "transient",
+    "undiagnosed",
+    "not_offered",
+)
 # Wordings a fact chooses for one step, whatever the situation (advisor.engine.step_wording):
-# repaid: a short overdue the user has already repaid.
-FACT_WORDINGS: tuple[str, ...] = ("repaid",)
+# repaid: an overdue the user has already repaid; not_opened: the topic of a user without Jiebei.
+FACT_WORDINGS: tuple[str, ...] = ("repaid", "not_opened")
 
 # B: a refusal that has lasted this long is an observation period, not a passing fluctuation.
 SUSPENDED_DAYS = 30.0
@@ -54,6 +65,8 @@ def classify(signals: Signals) -> str:
         return "long_path"
     if signals.personal_cause:
         return "personal"
+    if signals.topic == "not_opened":
+        return "not_offered"  # nothing to wait out or restore: the platform has not offered it yet
     if not signals.complete or signals.unsure:
         return "undiagnosed"  # an unknown answer may hide a personal cause
     if signals.symptom_days is not None and signals.symptom_days >= SUSPENDED_DAYS:

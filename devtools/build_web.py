@@ -71,6 +71,7 @@ def advice_labels() -> Dict[str, Any]:
             | {
                 "variants": {
                     name: {key: variant[key] for key in ("title", "detail") if variant.get(key)}
+                    | ({"path": variant["path"]} if "path" in variant else {})
                     for name, variant in (entry.get("variants") or {}).items()
                 }
             }

@@ -48,7 +48,8 @@
     var variants = step.variants && typeof step.variants === 'object' ? step.variants : {};
     var variant = Object.prototype.hasOwnProperty.call(variants, situation) ? variants[situation] : null;
     if (!variant || typeof variant !== 'object') return step;
-    return { title: variant.title || step.title, detail: variant.detail || step.detail, path: step.path };
+    var path = Object.prototype.hasOwnProperty.call(variant, 'path') ? variant.path : step.path;
+    return { title: variant.title || step.title, detail: variant.detail || step.detail, path: path };
   }
 
   /** The React component rasa-webchat renders for a custom message, given the labels. */

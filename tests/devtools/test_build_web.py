@@ -43,12 +43,13 @@ def test_vendored_widget_loads_nothing_remote() -> None:
 
 def test_labels_carry_each_step_s_wording_by_situation_as_the_text_has_it() -> None:
     from advisor.render import step_text
-    from advisor.situation import SITUATIONS
+    from advisor.situation import FACT_WORDINGS, SITUATIONS
 
     labels = build_web.advice_labels()["steps"]
     for code, label in labels.items():
-        for situation in SITUATIONS:
+        for situation in SITUATIONS + FACT_WORDINGS:
             variant = label["variants"].get(situation, {})
             wanted = step_text(code, situation)
             assert variant.get("title", label["title"]) == wanted["title"], (code, situation)
             assert variant.get("detail", label.get("detail", "")) == wanted["detail"], (code, situation)
+            assert variant.get("path", label.get("path", "")) == wanted["path"], (code, situation)

@@ -132,3 +132,43 @@ def test_an_answer_naming_no_option_is_asked_again_not_guessed(bot: Bot, answer:
     assert slots["requested_slot"] == "recent_events", reply
     assert all(slots[slot] is None for slot in set(SLOT_OF.values())), slots
     assert "抱歉，我没看懂" in reply, reply
+
+
+# --- people who do not have Jiebei (point 4) ------------------------------------------------------
+
+
+def test_wanting_jiebei_has_its_own_opening_and_a_second_message_continues(bot: Bot) -> None:
+    sender = new_sender()
+    first = texts(bot.send(sender, "我想开通借呗"))
+    slots = bot.tracker(sender)["slots"]
+    assert slots["diagnosis_topic"] == "not_opened" and slots["requested_slot"] == "has_overdue", slots
+    assert "综合信用评估" in first and "额度变成零" not in first, first
+    second = texts(bot.send(sender, "为什么我没有借呗"))
+    slots = bot.tracker(sender)["slots"]
+    assert "这正是我们在看的问题" in second, second
+    assert "综合信用评估" not in second and "我问您几个问题" not in second, second
+    assert slots["diagnosis_topic"] == "not_opened" and slots["requested_slot"] == "has_overdue"
+    assert "回到刚才的问题" in second
+
+
+def test_without_jiebei_and_nothing_personal_the_advice_is_where_to_look_and_what_counts(bot: Bot) -> None:
+    sender, payload, asked, text = play(bot, ["为什么我没有借呗"])
+    assert payload["topic"] == "not_opened" and payload["situation"] == "not_offered", payload
+    assert payload["reasons"][0] == "not_offered"
+    assert {"check_account_status", "keep_active", "update_profile"} <= set(payload["steps"]), payload
+    assert not {"wait_and_retry", "smaller_amount", "alternatives"} & set(payload["steps"]), payload
+    assert payload["wording"].get("check_account_status") == "not_opened"
+    assert "\n从您的回答看，没有明显影响评估的个人问题。" in text, text
+    assert "借了小额" not in text and "额度管理" not in text, text
+    assert "支付宝 → 我的 → 借呗" in text and "额度调整原因" not in text, text
+    assert {"has_overdue", "debt_ratio", "account_inactive", "recent_applications"} <= set(asked), asked
+    # Asked again after the advice: no new introduction, no new questions.
+    again = texts(bot.send(sender, "我想开通借呗"))
+    assert "我问您几个问题" not in again and bot.tracker(sender)["slots"]["requested_slot"] is None, again
+
+
+def test_without_jiebei_a_personal_cause_leads(bot: Bot) -> None:
+    sender, payload, asked, text = play(bot, ["申请借呗没通过怎么回事"], {"account_inactive": "是，很少用"})
+    assert payload["topic"] == "not_opened" and payload["reasons"][0] == "inactive_account", payload
+    assert payload["steps"][0] == "keep_active", payload
+    assert "\n借呗开不开放看平台的综合信用评估，从您的回答看，眼下最影响评估的是「支付宝用得太少」。" in text, text

@@ -26,6 +26,7 @@ FACT_TABLE = [
     ("increase_limit", {}),
     ("increase_limit", {"account_inactive": True}),
     ("cannot_borrow", {"has_overdue": True, "recent_applications": True, "debt_ratio": 60.0}),
+    ("not_opened", CLEAN),
 ]
 
 

@@ -76,6 +76,7 @@ def test_every_situation_is_reachable() -> None:
         replace(NOTHING, symptom_days=SUSPENDED_DAYS),
         NOTHING,
         replace(NOTHING, unsure=True),
+        replace(NOTHING, topic="not_opened"),
     ]
     assert [classify(s) for s in signals] == list(SITUATIONS)
 
