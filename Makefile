@@ -56,11 +56,13 @@ var/endpoints.yml: endpoints.yml FORCE
 	@mkdir -p var
 	@sed 's#localhost:5055#localhost:$(ACTION_PORT)#' endpoints.yml > $@
 
-# `rasa shell` with the terminal behind the input guard (channels/shell.py), started through
-# runtime/rasa_run.py like every Rasa server here (no API, so no token).
+# The bot behind the input guard (channels/shell.py; started through runtime/rasa_run.py like
+# every Rasa server here, no API, so no token) and the terminal (channels/terminal.py): buttons
+# as numbered options, what is typed is read as typed; /stop, Ctrl-C, Ctrl-D or closing the
+# terminal stops everything.
 chat: $(MODEL) var/endpoints.yml ## set up, train if needed, talk to the bot in the terminal
-	$(BIN)/python -m devtools.with_servers --actions $(ACTION_PORT) -- $(BIN)/python -m runtime.rasa_run --connector channels.shell.GuardedShellInput \
-	  --model $(MODEL) --port $(RASA_PORT) --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml
+	@$(BIN)/python -m devtools.with_servers --actions $(ACTION_PORT) --rasa $(RASA_PORT) --model $(MODEL) \
+	  --interface $(RASA_INTERFACE) --endpoints var/endpoints.yml -- $(BIN)/python -m channels.terminal --url http://127.0.0.1:$(RASA_PORT)
 
 # REST channel and the HTTP API for other tools. The API is never opened without a token:
 # set RASA_TOKEN, or a random one is generated and printed (only then). The token reaches Rasa

@@ -57,7 +57,7 @@ def late_answer(tracker: Tracker) -> Dict[str, Any]:
 
 
 # Channels that can only show text; the terminal would print the payload as raw JSON.
-TEXT_ONLY_CHANNELS = frozenset({"cmdline"})
+TEXT_ONLY_CHANNELS = frozenset({"terminal", "cmdline"})  # make chat (channels/shell.py), rasa shell
 # Channels that render the payload as the advice card (the web widget, channels/webchat.py):
 # their text is one line, so the advice is not shown twice.
 CARD_CHANNELS = frozenset({"socketio"})

@@ -360,6 +360,13 @@ def load_conversation_texts() -> dict[str, Any]:
         "conversation.yml:text_channel.option",
         "{number} and {title} are required",
     )
+    terminal: Any = data.get("terminal")
+    _check(
+        isinstance(terminal, dict)
+        and all(_is_text(terminal.get(k)) for k in ("loading", "welcome", "prompt", "goodbye")),
+        "conversation.yml:terminal",
+        "loading, welcome, prompt and goodbye texts are required",
+    )
     return data
 
 

@@ -1,11 +1,12 @@
 """The terminal (`make chat`) behind the same input guard as every other channel.
 
 `rasa shell` serves Rasa's stock REST input, so what is typed in the terminal would reach
-the tracker store unmasked, uncut and unthrottled. `make chat` runs
-``rasa run --connector channels.shell.GuardedShellInput`` instead: Rasa starts its console
-for any channel named ``cmdline`` (rasa/core/run.py), and the console posts to
-``/webhooks/rest/webhook``, which this channel serves through
-:class:`channels.rest.GuardedRestInput`.
+the tracker store unmasked, uncut and unthrottled, and its console reads a question's buttons
+with an arrow-key chooser that takes a typed 「没有」 for the highlighted 「有」. `make chat` runs
+``rasa run --connector channels.shell.GuardedShellInput`` in the background instead, and
+`channels/terminal.py` in the foreground, which posts what is typed to
+``/webhooks/rest/webhook``, served here through :class:`channels.rest.GuardedRestInput`.
+The channel is not named ``cmdline``: Rasa would start its own console for it (rasa/core/run.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Dict, Optional, Text
 
 from channels.rest import GuardedRestInput
 from channels.wechat_format import match_button
+
+# The input channel a terminal conversation is stored under (actions/diagnosis.TEXT_ONLY_CHANNELS).
+TERMINAL_CHANNEL = "terminal"
 
 
 class GuardedShellInput(GuardedRestInput):
@@ -25,7 +29,7 @@ class GuardedShellInput(GuardedRestInput):
 
     @classmethod
     def name(cls) -> Text:
-        return "cmdline"
+        return TERMINAL_CHANNEL
 
     def url_prefix(self) -> Text:
         return GuardedRestInput.name()

@@ -799,9 +799,10 @@ def test_yes_no_questions_offer_yes_no_dont_know(slot):
     assert payloads == ["/affirm", "/deny", "/dont_know"]
 
 
-def test_terminal_gets_the_advice_as_text_only():
+@pytest.mark.parametrize("channel", ["terminal", "cmdline"])  # make chat (channels/shell.py), rasa shell
+def test_terminal_gets_the_advice_as_text_only(channel):
     tracker = make_tracker(slots={"diagnosis_topic": "cannot_borrow", "debt_ratio": 70.0})
-    tracker.events[0]["input_channel"] = "cmdline"
+    tracker.events[0]["input_channel"] = channel
     messages, _ = run(ActionGiveAdvice(), tracker)
     assert not messages[0].get("custom") and "1." in messages[0]["text"]
 
