@@ -21,7 +21,14 @@ from actions.common import (
     unknown_facts,
 )
 from actions.safety import SafeAction
-from advisor.answers import DIAGNOSIS_SLOTS, read_correction, read_late_answer, reconcile_facts
+from advisor.answers import (
+    DIAGNOSIS_SLOTS,
+    NUMERIC_SLOTS,
+    check_range,
+    read_correction,
+    read_late_answer,
+    reconcile_facts,
+)
 from advisor.engine import Advice, rank_advice
 from advisor.followup import Shown, ranking_topic, render_followup, unchanged, update_unchanged_sentence
 from advisor.followup_answers import asks_how, next_step_answer
@@ -32,10 +39,15 @@ from advisor.topics import NOT_OPENED, diagnosis_topic
 
 
 def stated_facts(tracker: Tracker) -> Dict[str, Any]:
-    """The fact slots the latest message's entities filled, in the order they were stated."""
+    """The fact slots the latest message's entities filled, in the order they were stated; a
+    number out of its range (or not finite, from a typed payload) is not a fact: it is None."""
     entities = (tracker.latest_message or {}).get("entities") or []
     names = [e.get("entity") for e in entities]
-    return {name: tracker.get_slot(name) for name in dict.fromkeys(names) if name in DIAGNOSIS_SLOTS}
+    stated = {name: tracker.get_slot(name) for name in dict.fromkeys(names) if name in DIAGNOSIS_SLOTS}
+    return {
+        slot: None if slot in NUMERIC_SLOTS and value is not None and not check_range(slot, value) else value
+        for slot, value in stated.items()
+    }
 
 
 def corrected_fact(tracker: Tracker) -> Dict[str, Any]:

@@ -8,6 +8,7 @@ out-of-range value, a question that interrupts the form, or something unclear.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
@@ -102,11 +103,18 @@ class Answer:
 
 
 def check_range(slot: str, value: Value) -> bool:
-    """True when a numeric slot's value is within its range in knowledge/diagnosis.yml."""
+    """True when a numeric slot's value is a finite number within its range in
+    knowledge/diagnosis.yml (NaN and infinities never are)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    if not math.isfinite(number):
+        return False
     rule = load_diagnosis_config()["invalid"].get(slot)
     if rule is None:
         return True
-    return bool(rule["min"] <= float(value) <= rule["max"])
+    return bool(rule["min"] <= number <= rule["max"])
 
 
 def interpret_answer(slot: str, text: str, intent: Optional[str]) -> Answer:

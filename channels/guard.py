@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 import unicodedata
@@ -71,6 +72,9 @@ TEXT_KEYS = (EMPTY, NO_TEXT, TOO_LONG, PII_NOTICE, RATE_LIMITED, BUSY, SESSION_I
 
 MAX_CHARS = 500
 MAX_PAYLOAD_CHARS = 2000
+# A button payload's entities are flat ({"debt_ratio": 20}); deeper JSON is refused before any
+# parser recurses into it (700 levels raised RecursionError inside Rasa and the turn was lost).
+MAX_PAYLOAD_DEPTH = 3
 BURST = 8
 REFILL_PER_S = 1.0
 MAX_SENDERS = 50_000
@@ -90,9 +94,19 @@ MAX_SENDER_CHARS = 128
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD[0x3000] = 0x20
 _FOLD.update(
-    {ord(c): ord(d) for c, d in zip("零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖", "00011122233445566778899")}
+    {
+        ord(c): ord(d)
+        for c, d in zip(
+            # simplified and traditional, formal and colloquial: 壹參捌, 貳 陸 兩, 幺 (one)
+            "零〇○一幺壹二两兩贰貳三叁參四肆五伍六陆陸七柒八捌九玖",
+            "000111222223334455666778899",
+        )
+    }
 )
 _FOLD.update({ord("。"): ord("."), ord("｡"): ord(".")})
+# Marks that stand between digit groups as a dash would: the katakana prolonged sound mark
+# (１３８ー１２３４), wave dashes and tildes; every other dash (Unicode Pd) is folded too.
+_DASH_LIKE = frozenset("ーｰ〜〜～~⁓∼")
 
 
 def _fold(text: str) -> str:
@@ -105,6 +119,10 @@ def _fold(text: str) -> str:
             value = unicodedata.digit(char, None)
             if value is not None:
                 chars[index] = str(value)
+            elif char in _DASH_LIKE or unicodedata.category(char) == "Pd":
+                chars[index] = "-"
+            elif unicodedata.category(char) == "Zs":  # figure, thin, em, narrow no-break … spaces
+                chars[index] = " "
     return "".join(chars)
 
 
@@ -117,7 +135,7 @@ _EMAIL = re.compile(
 )
 # A digit group, and what may join two groups of one number.
 _GROUP = re.compile(r"[0-9]+(?:[Xx](?![A-Za-z0-9]))?")
-_JOIN = re.compile(r"[ \n\u00a0]{0,3}[\-\u2010-\u2015\u2212_/\\.·・()（）]?[ \n\u00a0]{0,3}")
+_JOIN = re.compile(r"[ \n\u00a0]{0,3}[\-\u2010-\u2015\u2212~_/\\.·・()（）]{0,3}[ \n\u00a0]{0,3}")
 # Words after which a shorter number is still a contact: QQ numbers, local landlines.
 _QQ_BEFORE = re.compile(r"(?:qq|扣扣|企鹅)(?:号码|号)?\s*(?:是|为|:|：)?\s*[(（]?$", re.IGNORECASE)
 _LANDLINE_BEFORE = re.compile(r"(?:座机|固话|电话|致电|联系方式)(?:号码|号)?\s*(?:是|为|:|：)?\s*[(（]?$")
@@ -260,18 +278,81 @@ _PAYLOAD = re.compile(r"/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?", re.DOTALL)
 _MASK_MARGIN = 64
 
 
+def json_depth(text: str) -> int:
+    """How deeply brackets nest in JSON `text` (outside strings), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _not_a_finite_number(value: str) -> float:
+    raise ValueError(f"not a finite number: {value}")
+
+
+def _finite(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):  # 1e309 is inf
+        raise ValueError(f"not a finite number: {value}")
+    return number
+
+
 def is_button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> bool:
     """``/intent`` or ``/intent{...JSON object...}``, with the intent among ``intents``
-    (any well-formed name when None)."""
+    (any well-formed name when None), nested at most MAX_PAYLOAD_DEPTH deep and with finite
+    numbers only (NaN, Infinity or 1e309 would be said back as 「nan%」)."""
     match = _PAYLOAD.fullmatch(text)
     if match is None or (intents is not None and match.group(1) not in intents):
         return False
     if match.group(2) is None:
         return True
+    if json_depth(match.group(2)) > MAX_PAYLOAD_DEPTH:
+        return False
     try:
-        return isinstance(json.loads(match.group(2)), dict)
+        return isinstance(json.loads(match.group(2), parse_constant=_not_a_finite_number, parse_float=_finite), dict)
     except (ValueError, RecursionError):
         return False
+
+
+def _mask_json(value: object, kinds: set[str]) -> object:
+    if isinstance(value, str):
+        masked, found = mask_pii(value)
+        kinds |= found
+        return masked
+    if isinstance(value, list):
+        return [_mask_json(item, kinds) for item in value]
+    if isinstance(value, dict):
+        return {_mask_json(key, kinds): _mask_json(item, kinds) for key, item in value.items()}
+    return value
+
+
+def mask_payload(payload: str) -> Tuple[str, set[str]]:
+    """A button payload masked on its decoded values: JSON escapes (「\\u0031\\u0033…」) cannot
+    hide a number from the masker, and what Rasa stores as the payload's entities is masked.
+    The payload comes back re-encoded without escapes."""
+    match = _PAYLOAD.fullmatch(payload)
+    if match is None or match.group(2) is None:
+        return mask_pii(payload)
+    kinds: set[str] = set()
+    entities = _mask_json(json.loads(match.group(2)), kinds)
+    if not kinds:  # nothing hidden in the values: the payload as it was sent, masked as text
+        return mask_pii(payload)
+    text, found = mask_pii(f"/{match.group(1)}{json.dumps(entities, ensure_ascii=False)}")
+    return text, kinds | found
 
 
 def check_input(
@@ -294,7 +375,7 @@ def check_input(
         return Verdict("empty", "")
     if cleaned.startswith("/"):
         if len(cleaned) <= max_payload_chars and is_button_payload(cleaned, payload_intents):
-            masked, kinds = mask_pii(cleaned)
+            masked, kinds = mask_payload(cleaned)
             return Verdict("ok", masked, frozenset(kinds))
         cleaned = cleaned.lstrip("/ ")
     masked, kinds = mask_pii(cleaned[: max_chars + _MASK_MARGIN])
@@ -398,6 +479,24 @@ def safe_sender(sender: str) -> str:
 
 # A pseudonym is not PII: passed through as it is (its hex may hold a phone-shaped digit run).
 _PSEUDONYM = re.compile(r"anon-[0-9a-f]{24}")
+
+# REST conversations have a key space of their own: anyone may post any sender id to the REST
+# channel, so a REST sender is stored under this prefix and can never name a conversation of the
+# web widget (signed session ids) or of WeChat (signed openids), which never contain ":".
+REST_KEY_PREFIX = "rest:"
+
+
+def rest_conversation_key(sender: str) -> str:
+    """Where the REST channel stores `sender`'s conversation."""
+    return REST_KEY_PREFIX + safe_sender(sender)
+
+
+# An input channel name as Rasa's channels have them (rest, socketio, wechat, terminal).
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def valid_channel_name(name: object) -> bool:
+    return isinstance(name, str) and _CHANNEL_NAME.fullmatch(name) is not None
 
 
 MAX_METADATA_BYTES = 2048

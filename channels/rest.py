@@ -37,7 +37,16 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from channels.guard import BODY_TOO_LARGE, Guard, GuardDecision, clean_metadata, safe_sender, valid_sender
+from channels.guard import (
+    BODY_TOO_LARGE,
+    REST_KEY_PREFIX,
+    Guard,
+    GuardDecision,
+    clean_metadata,
+    rest_conversation_key,
+    valid_channel_name,
+    valid_sender,
+)
 from channels.guard_texts import guard_text, load_payload_intents
 from channels.guarded_turn import run_guarded_turn
 from channels.server_limits import cap_request_size
@@ -100,7 +109,7 @@ class GuardedRestInput(RestInput):
                 )
             collector = _Collector()
             await self._converse(on_new_message, decision, collector, sender, input_channel, metadata)
-            return response.json(collector.messages)
+            return response.json([as_sent(message) for message in collector.messages])
 
         return rest_webhook
 
@@ -116,13 +125,16 @@ class GuardedRestInput(RestInput):
         sender = DEFAULT_SENDER_ID if raw_sender is None else valid_sender(raw_sender)
         if sender is None:
             raise BadRequest("sender must be a short string")
-        sender = safe_sender(sender)
+        # The REST key space (channels/guard.py): a REST sender never reaches another channel's
+        # conversation, whatever id it posts.
+        sender = rest_conversation_key(sender)
         text = data.get("message")
         if text is not None and not isinstance(text, str):
             raise BadRequest("message must be a string")
         input_channel = data.get("input_channel") or self.name()
-        if valid_sender(input_channel) is None:
-            raise BadRequest("input_channel must be a short string")
+        if not valid_channel_name(input_channel):
+            # A channel name, never free text: 「13812345678」 here was stored as it was.
+            raise BadRequest("input_channel must be a channel name (lower-case letters, digits, _)")
         metadata = data.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise BadRequest("metadata must be an object")
@@ -169,10 +181,19 @@ class GuardedRestInput(RestInput):
 
             task = asyncio.ensure_future(converse())
             while (message := await queue.get()) is not _DONE:
-                await resp.write(json.dumps(message) + "\n")
+                await resp.write(json.dumps(as_sent(message)) + "\n")
             await task
 
         return stream
+
+
+def as_sent(message: Dict[str, Any]) -> Dict[str, Any]:
+    """A bot message as the REST client sees it: its recipient is the sender id it posted (or
+    that id's pseudonym), not the key of the REST key space it is stored under."""
+    recipient = message.get("recipient_id")
+    if isinstance(recipient, str) and recipient.startswith(REST_KEY_PREFIX):
+        return {**message, "recipient_id": recipient[len(REST_KEY_PREFIX) :]}
+    return message
 
 
 class _Counting(CollectingOutputChannel):

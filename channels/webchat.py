@@ -28,7 +28,9 @@ in ``credentials.yml`` with the same keys as ``socketio``::
    with its conversation.
 5. Connections are refused from a page of another origin (the page's own, or one listed in
    ``WEBCHAT_ALLOWED_ORIGINS``, comma-separated) and beyond ``MAX_CONNECTIONS_PER_ADDRESS``
-   per client address (behind the local nginx, its ``X-Real-IP``).
+   per client address: the peer's, or the ``X-Real-IP`` a trusted proxy sets
+   (``WEBCHAT_TRUSTED_PROXIES``, comma-separated addresses: `make scale` names its nginx;
+   unset, as under `make web`, a client's own X-Real-IP is ignored).
 
 The channel keeps the name ``socketio`` (webhook ``/webhooks/socketio/``, the widget
 connects to ``/socket.io``).
@@ -100,14 +102,27 @@ class SessionSigner:
         return conversation
 
 
-def client_address(environ: Dict[str, Any]) -> str:
-    """The client's address: the peer's, or nginx's X-Real-IP when the peer is loopback."""
+def trusted_proxies(setting: Optional[str] = None) -> FrozenSet[str]:
+    """The proxies whose X-Real-IP is believed (WEBCHAT_TRUSTED_PROXIES); none by default."""
+    raw = os.environ.get("WEBCHAT_TRUSTED_PROXIES", "") if setting is None else setting
+    found = set()
+    for item in raw.split(","):
+        try:
+            found.add(str(ipaddress.ip_address(item.strip())))
+        except ValueError:
+            continue
+    return frozenset(found)
+
+
+def client_address(environ: Dict[str, Any], trusted: FrozenSet[str] = frozenset()) -> str:
+    """The client's address: the peer's, or the X-Real-IP set by a trusted proxy (a valid
+    address only). Anyone else's X-Real-IP is the client's own claim and is ignored."""
     request = environ.get("sanic.request")
     peer = str(getattr(request, "ip", "") or "")
     forwarded = str(environ.get("HTTP_X_REAL_IP") or "").strip()
     try:
-        if forwarded and ipaddress.ip_address(peer).is_loopback:
-            return forwarded
+        if forwarded and str(ipaddress.ip_address(peer)) in trusted:
+            return str(ipaddress.ip_address(forwarded))
     except ValueError:
         pass
     return peer or "unknown"
@@ -162,6 +177,7 @@ class WebchatInput(SocketIOInput):
         super().__init__(*args, **kwargs)
         self.guard = guard or Guard(payload_intents=load_payload_intents())
         self.signer = signer or SessionSigner.from_environment()
+        self.trusted_proxies = trusted_proxies()
         configured = os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "")
         self.origins = (
             origins
@@ -219,7 +235,7 @@ class WebchatInput(SocketIOInput):
         if origin and origin.rstrip("/") not in allowed_origins(environ, self.origins):
             logger.warning("socket.io connection refused: page of another origin.")
             return False
-        address = client_address(environ)
+        address = client_address(environ, self.trusted_proxies)
         if self._connections[address] >= self.max_connections_per_address or len(self._address_of) >= MAX_CONNECTIONS:
             logger.warning("socket.io connection refused: too many connections from one address.")
             return False

@@ -23,10 +23,11 @@ BIN = Path(sys.executable).parent
 
 
 def conversation_key(sender: str) -> str:
-    """Where the REST and socket.io channels store `sender`'s conversation."""
-    from channels.guard import safe_sender
+    """Where the REST channel stores `sender`'s conversation (its own key space, with a
+    pseudonym for an id that carries PII)."""
+    from channels.guard import rest_conversation_key
 
-    return safe_sender(sender)
+    return rest_conversation_key(sender)
 
 
 class _BoundHTTPHandler(urllib.request.HTTPHandler):
@@ -71,8 +72,8 @@ class Bot:
         return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
 
     def tracker(self, sender: str, rest: bool = True) -> Dict[str, Any]:
-        """The conversation of a REST `sender` (stored under channels.guard.safe_sender's key:
-        a random id with a phone-shaped run of digits is pseudonymised), or, with
+        """The conversation of a REST `sender` (stored under channels.guard.rest_conversation_key:
+        the REST key space, a random id with a phone-shaped run of digits pseudonymised), or, with
         ``rest=False``, of a sender id the channel keeps as it is (a WeChat openid)."""
         return self.get(f"/conversations/{conversation_key(sender) if rest else sender}/tracker")
 

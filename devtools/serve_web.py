@@ -20,7 +20,7 @@ import sys
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from runtime.paths import ROOT
@@ -79,9 +79,31 @@ class WebHandler(SimpleHTTPRequestHandler):
             return None
         return super().send_head()
 
+    def list_directory(self, path: Any) -> None:
+        """No directory is ever listed (index.html stands for /)."""
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
+
     @staticmethod
-    def is_served(url_path: str) -> bool:
-        path = unquote(urlsplit(url_path).path)
+    def request_path(target: str) -> Optional[str]:
+        """The decoded path of a request target exactly as SimpleHTTPRequestHandler.translate_path
+        reads it (before ? and #, then unquoted); None for an odd target: not one absolute path
+        ("//host", a control character, a backslash), where a URL parser and the file lookup
+        could disagree (`GET \x01//..%2Fnode_modules/` read as the host "..%2Fnode_modules")."""
+        if not target.startswith("/") or target.startswith("//"):
+            return None
+        if any(ord(char) < 0x21 or ord(char) == 0x7F or char == "\\" for char in target):
+            return None
+        path = unquote(target.split("?", 1)[0].split("#", 1)[0])
+        if any(ord(char) < 0x20 or char == "\\" for char in path) or path.startswith("//"):
+            return None
+        return path
+
+    @classmethod
+    def is_served(cls, url_path: str) -> bool:
+        path = cls.request_path(url_path)
+        if path is None:
+            return False
         if path == "/":
             return True  # index.html
         parts = [part for part in path.split("/") if part]
@@ -95,9 +117,9 @@ class WebHandler(SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(port: int, bot_url: str, quiet: bool = False) -> ThreadingHTTPServer:
+def make_server(port: int, bot_url: str, quiet: bool = False, directory: Path = WEB) -> ThreadingHTTPServer:
     handler = type("Handler", (WebHandler,), {"csp": content_security_policy(bot_url), "quiet": quiet})
-    return ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(WEB)))
+    return ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -24,6 +24,10 @@ Differences from ``rasa.core.tracker_store.SQLTrackerStore``:
 - **Owner-only SQLite files.** The conversations hold debt facts: an SQLite database file is
   created (or kept) mode 0600 before anything is written to it; SQLite gives its journal
   the same mode.
+- **Retention.** With ``retention_days`` (endpoints file, or ``$TRACKER_RETENTION_DAYS``) every
+  conversation whose last event is older is deleted, when the store opens and then at most
+  hourly as turns are saved: the default SQLite store keeps 90 days (``endpoints.yml``), as
+  ``deploy/retention.sql`` does for PostgreSQL from cron. 0 or unset: nothing is deleted.
 - **Small pools.** Rasa's defaults are 50 pooled + 100 overflow connections per process, so
   two replicas could open 300 connections against PostgreSQL's default limit of 100. Rasa's
   tracker store runs its queries synchronously on the event loop, so one replica uses one
@@ -34,7 +38,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Optional
+import time
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from rasa.core import tracker_store as rasa_stores
@@ -48,6 +53,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_POOL_SIZE = 5
 DEFAULT_MAX_OVERFLOW = 5
 DEFAULT_POOL_TIMEOUT = 5.0
+# How often, at most, the retention runs while turns are saved.
+RETENTION_INTERVAL_S = 3600.0
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -65,8 +72,13 @@ class SharedSQLTrackerStore(SQLTrackerStore):
         pool_size: Optional[int] = None,
         max_overflow: Optional[int] = None,
         pool_timeout: Optional[float] = None,
+        retention_days: Optional[float] = None,
+        clock: Callable[[], float] = time.time,
         **kwargs: Any,
     ) -> None:
+        self.retention_days = _setting(retention_days, "TRACKER_RETENTION_DAYS", 0, float)
+        self.clock = clock
+        self._retention_due = 0.0
         if kwargs.get("dialect") == "sqlite":
             _private_file(kwargs.get("db") or "rasa.db")
         super().__init__(domain, **kwargs)
@@ -88,6 +100,47 @@ class SharedSQLTrackerStore(SQLTrackerStore):
             getattr(pool, "size", lambda: "-")(),
             getattr(pool, "_max_overflow", "-"),
         )
+        self.apply_retention()
+
+    def delete_expired(self) -> int:
+        """Deletes every conversation whose last event is older than retention_days (all of
+        its events, every session); the number of conversations deleted."""
+        if self.retention_days <= 0:
+            return 0
+        cutoff = self.clock() - self.retention_days * 86400
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            expired = [
+                sender
+                for (sender,) in session.query(event.sender_id)
+                .group_by(event.sender_id)
+                .having(sa.func.max(event.timestamp) < cutoff)
+                .all()
+            ]
+            for start in range(0, len(expired), 500):  # SQLite limits the parameters of one query
+                session.query(event).filter(event.sender_id.in_(expired[start : start + 500])).delete(
+                    synchronize_session=False
+                )
+            session.commit()
+        if expired:
+            logger.info(
+                "Tracker store retention: %d conversations older than %g days deleted.",
+                len(expired),
+                self.retention_days,
+            )
+        return len(expired)
+
+    def apply_retention(self) -> None:
+        """delete_expired, at most every RETENTION_INTERVAL_S."""
+        now = self.clock()
+        if self.retention_days <= 0 or now < self._retention_due:
+            return
+        self._retention_due = now + RETENTION_INTERVAL_S
+        self.delete_expired()
+
+    async def save(self, tracker: Any) -> None:
+        await super().save(tracker)
+        self.apply_retention()
 
 
 def _private_file(path: str) -> None:

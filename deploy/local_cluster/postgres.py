@@ -34,7 +34,9 @@ class PostgresService(Supervisor):
     pg_dir: Path
     pg_user: Optional[str]
 
-    def _pg(self, tool: str, *args: str, check: bool = True, quiet: bool = True) -> subprocess.CompletedProcess:
+    def _pg(
+        self, tool: str, *args: str, check: bool = True, quiet: bool = True, stdin: Optional[str] = None
+    ) -> subprocess.CompletedProcess:
         bindir = pg_bindir()
         assert bindir is not None
         return subprocess.run(
@@ -42,6 +44,7 @@ class PostgresService(Supervisor):
             cwd="/",
             check=check,
             text=True,
+            input=stdin,
             stdout=subprocess.PIPE if quiet else None,
             stderr=subprocess.STDOUT if quiet else None,
         )
@@ -115,8 +118,10 @@ class PostgresService(Supervisor):
         return ["-h", socket_dir, "-p", port, "-U", "postgres", "-d", database, "-X", "-tAq", "-v", "ON_ERROR_STOP=1"]
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        """Runs `sql` as the superuser over the cluster's private socket; returns the rows."""
-        result = self._pg("psql", *self._psql_args(database), "-c", sql, check=False)
+        """Runs `sql` as the superuser over the cluster's private socket; returns the rows. The
+        SQL goes through stdin, never argv: every local user can read a process's arguments
+        (/proc/PID/cmdline), and `ALTER ROLE … PASSWORD` carries the database password."""
+        result = self._pg("psql", *self._psql_args(database), "-f", "-", check=False, stdin=sql)
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stdout}")
         return result.stdout

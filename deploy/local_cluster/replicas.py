@@ -55,6 +55,8 @@ class RasaReplicas(PostgresService):
             "REDIS_PASSWORD": self._secrets()["redis_password"],
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME),
+            # nginx (on loopback) sets X-Real-IP; only its word counts (channels/webchat.py).
+            "WEBCHAT_TRUSTED_PROXIES": "127.0.0.1",
         }
 
     def _spawn_replica(self, index: int) -> Tuple[str, subprocess.Popen, Path]:

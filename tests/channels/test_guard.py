@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import List, Optional, Set
 
 import pytest
@@ -458,3 +459,109 @@ def test_a_pseudonymised_sender_keeps_its_pseudonym() -> None:
     pseudonym = safe_sender("test-13800138000a")
     assert pseudonym.startswith("anon-") and safe_sender(pseudonym) == pseudonym
     assert safe_sender("anon-138001380001380013800138") == "anon-138001380001380013800138"
+
+
+# --- payloads that would hurt the parsers or be said back as nonsense (issue 32, point 7) ---------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '/inform{"debt_ratio": 1e309}',
+        '/inform{"debt_ratio": -1e309}',
+        '/inform{"debt_ratio": NaN}',
+        '/inform{"overdue_days": Infinity}',
+        '/inform{"x": ' + "[" * 700 + "]" * 700 + "}",
+        '/inform{"x": {"y": {"z": {"w": 1}}}}',
+    ],
+)
+def test_a_payload_too_deep_or_not_finite_is_no_payload(payload: str) -> None:
+    from channels.guard import is_button_payload
+
+    assert not is_button_payload(payload)
+    verdict = check_input(payload)
+    assert not verdict.text.startswith("/")  # read as an ordinary message, answered as one
+
+
+@pytest.mark.parametrize(
+    "payload", ['/inform{"debt_ratio": 20}', '/inform{"overdue_days": 4.5}', '/feedback{"helpful": "yes"}', "/affirm"]
+)
+def test_ordinary_payloads_are_kept(payload: str) -> None:
+    assert check_input(payload).text == payload
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    from channels.guard import json_depth
+
+    assert json_depth('{"a": "[[[{{{\\\\"]]]"}') == 1
+    assert json_depth('{"a": [1, {"b": 2}]}') == 3
+
+
+def test_rest_senders_have_a_key_space_no_other_channel_uses() -> None:
+    from channels.guard import REST_KEY_PREFIX, rest_conversation_key
+
+    assert rest_conversation_key("o-abc123") == REST_KEY_PREFIX + "o-abc123"
+    assert rest_conversation_key("13755554444").startswith(REST_KEY_PREFIX + "anon-")
+    # Web widget session ids and WeChat openids never contain the prefix's ":".
+    assert ":" in REST_KEY_PREFIX
+
+
+@pytest.mark.parametrize("name, valid", [("rest", True), ("socketio", True), ("13812345678", False), ("A b", False)])
+def test_input_channel_names(name: str, valid: bool) -> None:
+    from channels.guard import valid_channel_name
+
+    assert valid_channel_name(name) is valid
+
+
+# --- forms the masker missed (issue 32, point 4) ---------------------------------------------
+
+MISSED_FORMS = [
+    "138——1234——5678",
+    "138--1234--5678",
+    *[
+        f"138{dash}1234{dash}5678"
+        for dash in "\ufe63\u301c\u2e3a\u2e3b\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\uff0d\u30fc\uff5e"
+    ],
+    *[f"138{space}1234{space}5678" for space in "\u2007\u2009\u202f\u2003\u2002\u2005\u205f\u3000"],
+    "１３８ー１２３４ー５６７８",
+    "壹參捌壹貳參肆伍陸柒捌",
+    "幺三八兩兩三四五六七八",
+]
+
+
+@pytest.mark.parametrize("form", MISSED_FORMS)
+def test_every_form_of_a_phone_number_is_masked(form: str) -> None:
+    masked, kinds = mask_pii(f"我的电话{form}，借呗降额了")
+    assert kinds == {"phone"} and PLACEHOLDERS["phone"] in masked, masked
+
+
+def test_a_json_escaped_number_in_a_payload_is_masked_in_its_entities() -> None:
+    escaped = "".join(f"\\u{ord(d):04x}" for d in "13812345678")
+    verdict = check_input('/inform{"product": "' + escaped + '"}')
+    assert verdict.text == '/inform{"product": "' + PLACEHOLDERS["phone"] + '"}' and "phone" in verdict.masked
+
+
+def test_random_separators_never_leave_a_number_in_clear() -> None:
+    """A property, over seeded random cases: whatever joins the groups of a phone, an ID or a
+    card number (any dash or space character, one to three of them), no run of its digits
+    long enough to identify it is left in the masked text."""
+    rng = random.Random(32)
+    dashes = [chr(c) for c in range(0x2010, 0x2016)] + ["-", "\ufe63", "\u301c", "\uff0d", "\u30fc", "_", "/", "."]
+    spaces = [" ", "\u2007", "\u2009", "\u202f", "\u2003", "\u3000", "\u00a0"]
+    numbers = [("13812345678", (3, 4, 4)), ("110101199003074578", (6, 8, 4)), ("6222021234567890123", (4, 4, 4, 4, 3))]
+    for _ in range(600):
+        digits, grouping = rng.choice(numbers)
+        groups, start = [], 0
+        for size in grouping:
+            groups.append(digits[start : start + size])
+            start += size
+        joins = [
+            rng.choice(spaces) * rng.randint(0, 1)
+            + rng.choice(dashes) * rng.randint(1, 3)
+            + rng.choice(spaces) * rng.randint(0, 1)
+            for _ in groups[1:]
+        ]
+        text = groups[0] + "".join(join + group for join, group in zip(joins, groups[1:]))
+        masked, kinds = mask_pii(f"号码是{text}谢谢")
+        left = "".join(ch for ch in masked if ch.isdigit())
+        assert kinds and len(left) < 5, (text, masked)

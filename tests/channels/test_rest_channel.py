@@ -106,7 +106,7 @@ async def test_pii_is_masked_before_the_bot_and_noticed_once(
     assert await send(http, url, "s1", opening) == [guard_text("pii_notice"), f"收到：{masked}"]
     assert await send(http, url, "s1", f"再说一次 {PHONE}") == [f"收到：再说一次 {PLACEHOLDERS['phone']}"]
     assert (await send(http, url, "s2", "卡号6222021234567890"))[0] == guard_text("pii_notice")
-    assert bot.served[0] == ("s1", masked)
+    assert bot.served[0] == ("rest:s1", masked)  # the REST key space (channels/guard.py)
     assert all(PHONE not in (text or "") for _, text in bot.served)
     assert all(message.input_channel == "rest" for message in bot.received)
 
@@ -137,7 +137,7 @@ async def test_long_message_reaches_the_bot_cut_with_a_notice(
 ) -> None:
     text = "借呗额度" * 150  # 600 characters
     replies = await send(http, url, "s", text)
-    assert bot.served == [("s", text[:500])]
+    assert bot.served == [("rest:s", text[:500])]
     assert replies == [guard_text("too_long"), f"收到：{text[:500]}"]
     assert "500" in replies[0]
 
@@ -150,7 +150,7 @@ async def test_flood_is_refused_while_others_are_served(
     assert flood[:8] == [[f"收到：消息{n}"] for n in range(8)]
     assert flood[8:] == [[guard_text("rate_limited")]] * 2
     assert await send(http, url, "calm", "你好") == ["收到：你好"]
-    assert [sender for sender, _ in bot.served] == ["flooder"] * 8 + ["calm"]
+    assert [sender for sender, _ in bot.served] == ["rest:flooder"] * 8 + ["rest:calm"]
     clock.now += 1.0
     assert await send(http, url, "flooder", "还在吗") == ["收到：还在吗"]
     assert await send(http, url, "flooder", "在吗") == [guard_text("rate_limited")]
@@ -227,7 +227,7 @@ async def test_stream_mode_is_guarded_too(http: aiohttp.ClientSession, url: str,
     assert [line["text"] for line in lines] == [guard_text("pii_notice"), f"收到：手机{PLACEHOLDERS['phone']}"]
     assert [line["text"] for line in await stream("炸")] == [guard_text("busy")]
     assert [line["text"] for line in await stream("")] == [guard_text("empty")]
-    assert bot.served == [("st", f"手机{PLACEHOLDERS['phone']}"), ("st", "炸")]
+    assert bot.served == [("rest:st", f"手机{PLACEHOLDERS['phone']}"), ("rest:st", "炸")]
 
 
 @pytest.mark.asyncio

@@ -258,3 +258,44 @@ async def test_socketio_round_trip_on_a_real_server(serve_blueprint: Serve) -> N
     masked = f"手机{PLACEHOLDERS['phone']}"
     assert [m.text for m in bot.received] == [masked]
     assert replies == [{"text": guard_text("pii_notice")}, {"text": f"收到：{masked}"}]
+
+
+# --- whose address a connection counts for (issue 32, point 1) --------------------------------
+
+
+class _Request:
+    def __init__(self, ip: str) -> None:
+        self.ip = ip
+
+
+def _environ(peer: str, real_ip: Optional[str] = None) -> Dict[str, Any]:
+    environ: Dict[str, Any] = {"sanic.request": _Request(peer)}
+    if real_ip is not None:
+        environ["HTTP_X_REAL_IP"] = real_ip
+    return environ
+
+
+def test_a_client_s_own_x_real_ip_is_ignored_without_a_trusted_proxy() -> None:
+    from channels.webchat import client_address
+
+    assert client_address(_environ("127.0.0.1", "10.9.9.9")) == "127.0.0.1"  # make web: no proxy
+
+
+def test_the_trusted_proxy_s_x_real_ip_counts() -> None:
+    from channels.webchat import client_address, trusted_proxies
+
+    trusted = trusted_proxies("127.0.0.1, not-an-address")
+    assert trusted == frozenset({"127.0.0.1"})
+    assert client_address(_environ("127.0.0.1", "127.0.0.9"), trusted) == "127.0.0.9"
+    assert client_address(_environ("127.0.0.1", "garbage"), trusted) == "127.0.0.1"
+    assert client_address(_environ("10.0.0.5", "127.0.0.9"), trusted) == "10.0.0.5"  # not the proxy
+
+
+def test_a_flood_with_forged_addresses_does_not_lock_others_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a trusted proxy every forged X-Real-IP counts for the peer's own address: the
+    flood is capped there, and a client at another address still gets in."""
+    monkeypatch.delenv("WEBCHAT_TRUSTED_PROXIES", raising=False)
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    accepted = [channel._accept_connection(f"flood-{n}", _environ("127.0.0.1", f"10.0.{n}.1"), None) for n in range(40)]
+    assert sum(accepted) == channel.max_connections_per_address
+    assert channel._accept_connection("other", _environ("127.0.0.8"), None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from channels.guard_texts import load_guard_texts
-from devtools.local_bot import ROOT, Bot, action_server, free_port, rasa_server, running_bot
+from devtools.local_bot import ROOT, Bot, action_server, conversation_key, free_port, rasa_server, running_bot
 from tests.replies import texts
 
 GUARD_TEXTS = load_guard_texts()
@@ -90,7 +90,7 @@ def test_pii_is_masked_before_storage_and_logs(bot: Bot) -> None:
             assert value not in content, f"{kind} in clear in {path.name}"
     stored_events = (
         sqlite3.connect(bot.workdir / "tracker.db")
-        .execute("select count(*) from events where sender_id = ?", (who,))
+        .execute("select count(*) from events where sender_id = ?", (conversation_key(who),))
         .fetchone()[0]
     )
     assert stored_events > 0, "the conversation is in the tracker store"

@@ -71,3 +71,18 @@ def test_a_bad_signature_is_refused(bot: Bot) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         post_text(bot, "o-intruder", "你好", token="wrong-token")
     assert refused.value.code == 403
+
+
+def test_the_rest_channel_cannot_read_or_wipe_a_wechat_conversation(bot: Bot) -> None:
+    """Issue 32, point 2: an openid posted as a REST sender continued that WeChat conversation
+    (and /restart wiped it). REST conversations have a key space of their own now."""
+    openid = f"o-{uuid.uuid4().hex[:12]}"
+    post_text(bot, openid, "借呗额度怎么突然降了，我逾期了45天")
+    before = bot.tracker(openid, rest=False)
+    assert before["slots"]["overdue_days"] == 45.0
+    said = " ".join(m.get("text") or "" for m in bot.send(openid, "/ask_limit_dropped"))
+    assert "45" not in said, said
+    bot.send(openid, "/restart")
+    after = bot.tracker(openid, rest=False)
+    assert after["slots"]["overdue_days"] == 45.0
+    assert len(after["events"]) == len(before["events"]), "nothing was added to the WeChat conversation"

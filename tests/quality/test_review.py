@@ -294,7 +294,7 @@ def test_review_reads_the_store_of_a_running_bot(bot, tmp_path):
     reviewed = tmp_path / "reviewed.yml"
     report = review_accept.accept(out, reviewed)
     assert report["added"] == [f"{gibberish!r} → ask_limit_closed"]
-    assert "conversation " + sender in reviewed.read_text(encoding="utf-8")
+    assert "conversation " + conversation_key(sender) in reviewed.read_text(encoding="utf-8")
 
 
 def test_a_thumbs_down_over_rest_is_kept_in_the_tracker_and_reviewed(bot, tmp_path):

@@ -74,7 +74,7 @@ def test_only_the_read_only_api_is_proxied_and_the_token_never_in_a_url(cluster:
     who = sender()
     cluster.bot().send(who, "怎么查征信")
     tracker = cluster.bot().tracker(who)  # through nginx, the token in X-Rasa-Token
-    assert tracker["sender_id"] == who and tracker["latest_message"]["intent"]["name"]
+    assert tracker["sender_id"] == conversation_key(who) and tracker["latest_message"]["intent"]["name"]
     assert cluster.bot().get("/status")["model_id"]
 
     def status(method: str, path: str, headers: Dict[str, str], body: bytes = b"") -> int:
@@ -144,7 +144,7 @@ def test_a_wechat_nonce_used_on_one_replica_is_refused_on_the_other(cluster: Clu
 async def stored(cluster: Cluster, session: str, last_message: str) -> None:
     """The socket.io turn reached the shared store (saved just after its last reply is sent)."""
     for _ in range(50):
-        latest = cluster.bot().tracker(session).get("latest_message") or {}
+        latest = cluster.bot().tracker(session, rest=False).get("latest_message") or {}
         if latest.get("text") == last_message:
             return
         await asyncio.sleep(0.1)
@@ -271,7 +271,9 @@ def test_pii_is_masked_in_postgresql(cluster: Cluster) -> None:
     env = cluster.postgres_env()
     with postgres_connection(env) as connection:
         with connection.cursor() as cursor:
-            cursor.execute("select type_name, data from events where sender_id = %s order by id", (who,))
+            cursor.execute(
+                "select type_name, data from events where sender_id = %s order by id", (conversation_key(who),)
+            )
             events = cursor.fetchall()
             cursor.execute("select count(*) from events where data like %s", (f"%{phone}%",))
             anywhere = cursor.fetchone()[0]
@@ -342,9 +344,10 @@ def test_20_concurrent_conversations_through_nginx_keep_their_own_facts(cluster:
 
 
 def test_retention_deletes_only_conversations_idle_for_longer_than_the_limit(cluster: Cluster) -> None:
-    old, recent = sender("old"), sender("recent")
-    for who in (old, recent):
+    old_sender, recent_sender = sender("old"), sender("recent")
+    for who in (old_sender, recent_sender):
         cluster.bot().send(who, "怎么查征信")
+    old, recent = conversation_key(old_sender), conversation_key(recent_sender)  # as stored
     # Age one conversation by 100 days, as if its user had left then.
     cluster.psql(f"UPDATE events SET timestamp = timestamp - 100 * 86400 WHERE sender_id = '{old}'", database="jiebei")
     deleted = cluster.psql_file(ROOT / "deploy" / "retention.sql", days=90)
@@ -417,3 +420,11 @@ def test_a_killed_replica_loses_nothing_and_the_other_carries_on(cluster: Cluste
     # With every replica gone nginx itself still answers REST politely.
     cluster.kill_replica(0)
     assert texts(bot.send(who, "谢谢")) == BUSY
+
+
+def test_no_secret_is_ever_in_a_process_s_arguments(cluster: Cluster, argv_watch: dict) -> None:
+    """Issue 32: `ALTER ROLE … PASSWORD '…'` ran as psql's argument, readable in /proc by any
+    local user while the cluster started. Watched from before the start until now."""
+    watch = argv_watch["watch"]
+    assert watch is not None and watch.secrets and watch.scans > 0, "the watch saw the secrets and scanned"
+    assert not watch.hits, watch.hits

@@ -161,3 +161,9 @@ def test_a_late_bare_number_answers_the_open_question_it_fits(text, facts, expec
     from advisor.answers import read_late_answer
 
     assert read_late_answer(text, facts) == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), "七成", None])
+@pytest.mark.parametrize("slot", ["debt_ratio", "overdue_days", "symptom_days"])
+def test_a_number_that_is_not_finite_is_never_in_range(slot, value):
+    assert check_range(slot, value) is False
