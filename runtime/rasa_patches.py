@@ -7,7 +7,9 @@ attribute is private API and may change with any release).
 
 Where it is called: the two packages that Rasa itself imports by name from this project —
 ``components/__init__.py`` (config.yml's pipeline, so every process that trains, tests or serves
-the model) and ``stores/sql.py`` (endpoints.yml's tracker store). Nothing else patches Rasa
+the model) and ``stores/sql.py`` (endpoints.yml's tracker store) — and
+``runtime/rasa_run.py`` before Rasa builds its HTTP API (its routes are made before the model
+or the store loads). Nothing else patches Rasa
 (tests/unit/test_rasa_patches.py), except that ``make bench`` wraps a few methods to time them
 for one measurement and puts them back.
 """
@@ -68,6 +70,17 @@ def _fail_safe_store() -> None:
     )
 
 
+def _api_token_header() -> None:
+    import rasa.server
+
+    from runtime.api_token import with_token_header
+
+    if not getattr(rasa.server.requires_auth, "_token_header", False):
+        patched = with_token_header(rasa.server.requires_auth)
+        patched._token_header = True  # type: ignore[attr-defined]
+        rasa.server.requires_auth = patched
+
+
 PATCHES: List[Patch] = [
     Patch(
         "rasa.core.actions.action.RemoteAction._validate_action_result",
@@ -88,6 +101,11 @@ PATCHES: List[Patch] = [
         "rasa.core.tracker_store.FailSafeTrackerStore.on_tracker_store_error / _retrieve_error",
         "a store that must not forget fails the turn instead (stores/sql.py)",
         _fail_safe_store,
+    ),
+    Patch(
+        "rasa.server.requires_auth",
+        "the API token also in an X-Rasa-Token header, never needed in a URL (runtime/api_token.py)",
+        _api_token_header,
     ),
 ]
 

@@ -69,6 +69,9 @@ def keep_out_unused_modules() -> None:
 def main() -> None:
     sys.argv = rasa_arguments(sys.argv[1:], os.environ.pop("RASA_TOKEN", "") or None)
     keep_out_unused_modules()
+    from runtime import rasa_patches
+
+    rasa_patches.install()  # before Rasa's HTTP API is built: the X-Rasa-Token header (runtime/api_token.py)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

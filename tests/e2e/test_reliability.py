@@ -209,3 +209,20 @@ def test_one_flooding_sender_does_not_starve_others(bot: Bot) -> None:
         floods = list(pool.map(lambda _: texts(bot.send(flooder, "你好")), range(30)))
     assert any(GUARD_TEXTS["rate_limited"][:6] in reply for reply in floods)
     assert "借呗" in texts(bot.send(other, "你好"))
+
+
+@pytest.mark.parametrize("header, expected", [("right", 200), ("wrong", 401), ("", 401)])
+def test_the_api_token_may_come_in_the_x_rasa_token_header(bot: Bot, header: str, expected: int) -> None:
+    """Issue 32, point 5: the token need not be in any URL (nginx logged the upstream URL with
+    ?token= when a replica was down); a wrong or empty header is refused as before."""
+    import urllib.error
+    import urllib.request
+
+    value = {"right": bot.token, "wrong": bot.token[::-1] + "x", "": ""}[header]
+    request = urllib.request.Request(f"{bot.url}/status", headers={"X-Rasa-Token": value} if value else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == expected

@@ -420,6 +420,13 @@ def test_a_killed_replica_loses_nothing_and_the_other_carries_on(cluster: Cluste
     # With every replica gone nginx itself still answers REST politely.
     cluster.kill_replica(0)
     assert texts(bot.send(who, "谢谢")) == BUSY
+    # Issue 32, point 5: the tracker reads above met the dead replica; nginx logged the failed
+    # upstream URL, which held ?token= when nginx put the token there. It never does now.
+    with pytest.raises(urllib.error.HTTPError):
+        bot.tracker(who)  # every replica down: nginx answers 502 after trying both
+    logs = [path.read_text(errors="replace") for path in (cluster.base / "nginx").glob("*.log")]
+    assert any("conversations/" in log for log in logs), "nginx logged the tracker requests"
+    assert not any(cluster.token in log for log in logs), "the API token is in an nginx log"
 
 
 def test_no_secret_is_ever_in_a_process_s_arguments(cluster: Cluster, argv_watch: dict) -> None:
