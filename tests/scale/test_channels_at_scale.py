@@ -151,6 +151,53 @@ def test_rest_and_socketio_are_limited_per_client_address_and_wechat_is_not(clus
     assert 429 not in wechat and set(wechat) == {403}
 
 
+# --- socket.io connections are counted per real client address (issue 32, point 1) ----------
+
+
+def socketio_log_lines(cluster: Cluster, address: str) -> List[str]:
+    lines = (cluster.base / "nginx" / "access.log").read_text().splitlines()
+    return [line for line in lines if line.startswith(address + " ") and " /socket.io/" in line]
+
+
+def polling_connect(cluster: Cluster, address: str) -> Tuple[str, str]:
+    """One engine.io polling session from `address` through nginx, then the socket.io connect
+    ("40"): (upstream replica, what the server answered: "40{…}" accepted, "44{…}" refused)."""
+    base = cluster.url + "/socket.io/?EIO=4&transport=polling"
+    before = len(socketio_log_lines(cluster, address))
+    status, _, opened = request(base, client_address=address)
+    assert status == 200 and opened.startswith("0"), (status, opened)
+    sid = json.loads(opened[1:])["sid"]
+    deadline = time.monotonic() + 5  # nginx writes the line once the request is finalised
+    while len(lines := socketio_log_lines(cluster, address)) <= before:
+        assert time.monotonic() < deadline, "nginx logged the handshake"
+        time.sleep(0.05)
+    upstream = lines[before].split()[-2]
+    status, _, _ = request(f"{base}&sid={sid}", data=b"40", client_address=address)
+    assert status == 200
+    status, _, answer = request(f"{base}&sid={sid}", client_address=address)
+    assert status == 200, answer
+    return upstream, answer
+
+
+def test_one_address_holding_its_socketio_connections_never_refuses_another(cluster: Cluster) -> None:
+    """The `location /socket.io/` block set its own headers, so nginx passed no X-Real-IP there:
+    the replicas counted every client as nginx's 127.0.0.1, and one client with 20 connections
+    locked everyone else out of that replica."""
+    flooding = "127.0.0.91"
+    answers = [polling_connect(cluster, flooding) for _ in range(21)]
+    replica = answers[0][0]
+    assert all(upstream == replica for upstream, _ in answers), "one address, one replica (sticky)"
+    assert sum(answer.startswith("40") for _, answer in answers) == 20, [a[:2] for _, a in answers]
+    assert answers[-1][1].startswith("44"), "the 21st connection of one address is refused"
+    # Another address that nginx sends to the same replica still gets in.
+    for last in range(92, 140):
+        upstream, answer = polling_connect(cluster, f"127.0.0.{last}")
+        if upstream == replica:
+            assert answer.startswith("40"), f"127.0.0.{last} was refused: {answer}"
+            return
+    pytest.fail("no other address reached the flooded replica")
+
+
 # --- WeChat across the replicas ------------------------------------------------------------------
 
 
