@@ -518,3 +518,55 @@ async def test_connections_from_one_address_are_capped(bot: Bot) -> None:
             await asyncio.sleep(0.1)
     assert client.connected
     await client.disconnect()
+
+
+# --- issue 32, points 4 and 7, against the running bot ---------------------------------------------
+
+
+def test_the_masker_s_missed_forms_never_reach_the_store(bot: Bot) -> None:
+    """Random forms of one number each (Unicode dashes and spaces, the katakana mark, full-width
+    digits, traditional spelled digits, a JSON-escaped payload) sent over REST: none of its
+    digits is stored in clear, in the texts or in the entities of the payload."""
+    import random
+    import uuid
+
+    rng = random.Random(3232)
+    digits = "1" + str(rng.choice("3456789")) + "".join(str(rng.randint(0, 9)) for _ in range(9))
+    separators = ["\u2014\u2014", "--", "\ufe63", "\u301c", "\u2e3a", "\u2007", "\u2009", "\u202f", "\u2003", "ー"]
+    forms = [digits[:3] + sep + digits[3:7] + sep + digits[7:] for sep in separators]
+    forms.append("".join(chr(ord(d) + 0xFEE0) for d in digits[:3]) + "ー" + digits[3:7] + "ー" + digits[7:])
+    forms.append("".join("零壹貳參肆伍陸柒捌玖"[int(d)] for d in digits))
+    sender = f"pii-{uuid.uuid4().hex[:8]}"
+    for form in forms:
+        bot.send(sender, f"我的号码{form}")
+    escaped = "".join(f"\\u{ord(d):04x}" for d in digits)
+    bot.send(sender, '/inform{"product": "' + escaped + '"}')
+    stored = stored_bytes(bot)
+    assert digits.encode() not in stored
+    for form in forms:
+        assert form.encode("utf-8") not in stored, form
+
+
+def test_a_phone_number_as_input_channel_is_refused(bot: Bot) -> None:
+    request = urllib.request.Request(
+        f"{bot.url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": "ch", "message": "你好", "input_channel": "13812345678"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert b"13812345678" not in stored_bytes(bot)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['/inform{"debt_ratio": 1e309}', '/inform{"debt_ratio": NaN}', '/inform{"x": ' + "[" * 700 + "]" * 700 + "}"],
+    ids=["inf", "nan", "700-deep"],
+)
+def test_a_deep_or_non_finite_payload_is_answered_and_never_said_back(bot: Bot, payload: str) -> None:
+    import uuid
+
+    replies = bot.send(f"odd-{uuid.uuid4().hex[:8]}", payload)
+    said = " ".join(m.get("text") or "" for m in replies)
+    assert said and "inf" not in said.lower() and "nan" not in said.lower(), said
