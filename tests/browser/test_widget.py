@@ -239,7 +239,7 @@ def assert_page_clean(page: Page) -> None:
 
 
 def advice_payload(bot: Bot, sender: str) -> Dict[str, Any]:
-    for event in reversed(bot.tracker(sender)["events"]):
+    for event in reversed(bot.tracker(sender, rest=False)["events"]):  # a socket.io conversation
         custom = (event.get("data") or {}).get("custom") if event.get("event") == "bot" else None
         if isinstance(custom, dict) and "advice" in custom:
             return custom["advice"]
@@ -250,7 +250,7 @@ def feedback_slot(bot: Bot, sender: str, timeout_s: float = 10.0) -> Any:
     """The advice_feedback slot once the turn is stored (socket.io saves just after replying)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        value = bot.tracker(sender)["slots"].get("advice_feedback")
+        value = bot.tracker(sender, rest=False)["slots"].get("advice_feedback")
         if value is not None or time.monotonic() > deadline:
             return value
         time.sleep(0.1)  # between two looks at the store
