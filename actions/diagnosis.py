@@ -35,7 +35,7 @@ from advisor.followup_answers import asks_how, next_step_answer
 from advisor.knowledge import load_diagnosis_config, load_faq
 from advisor.planner import diagnosis_plan
 from advisor.render import describe_facts, feedback_buttons, followup_buttons, render_card_summary
-from advisor.topics import NOT_OPENED, diagnosis_topic
+from advisor.topics import diagnosis_topic, faq_key
 
 
 def stated_facts(tracker: Tracker) -> Dict[str, Any]:
@@ -125,7 +125,7 @@ class ActionStartDiagnosis(SafeAction, Action):
         events = [SlotSet("diagnosis_topic", topic), SlotSet("answer_failures", 0.0)]
         if not diagnosis_plan(topic, diagnosis_facts(tracker), unknown=unknown_facts(tracker), asked=()):
             return events  # everything is known already: the advice follows at once
-        entry = load_faq().get(NOT_OPENED if topic == NOT_OPENED else intent) or {}
+        entry = load_faq().get(faq_key(intent, topic)) or {}
         text = str(entry.get("text", "")).strip()
         if not entry.get("intro"):
             # A full general answer (e.g. how to raise the limit), then the lead-in to the questions.

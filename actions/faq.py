@@ -24,7 +24,7 @@ from advisor.followup import Shown, already_answered, first_line, new_lines
 from advisor.followup_answers import credit_report_answer, next_step_answer, reason_answer
 from advisor.knowledge import load_conversation_texts, load_faq
 from advisor.render import when_retry_parts
-from advisor.topics import NOT_OPENED, diagnosis_topic
+from advisor.topics import diagnosis_topic, faq_key
 
 FORM = "diagnosis_form"
 
@@ -103,7 +103,7 @@ class ActionAnswerFaq(SafeAction, Action):
             # The problem being diagnosed, asked again: go on with its questions.
             send_entry(dispatcher, load_conversation_texts()["same_topic"])
             return []
-        entry = load_faq().get(NOT_OPENED if topic == NOT_OPENED else intent)
+        entry = load_faq().get(faq_key(intent, topic))
         if entry is None:
             say_out_of_scope(dispatcher, tracker, domain)
         else:

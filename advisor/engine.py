@@ -226,13 +226,14 @@ def _debt_points(ratio: float) -> float:
 
 def _evidence(topic: str, facts: Facts) -> list[_Points]:
     states = _bool_states(facts)
+    repaid_short = repaid_short_overdue(facts)
     found: list[_Points] = []
     for rule in BOOL_RULES:
         if rule.topics and topic not in rule.topics:
             continue
         state = states[rule.fact]
         points = rule.yes if state == "yes" else rule.unknown if state == "unknown" else 0.0
-        if rule.fact in REPAID_OVERDUE_FACTS and repaid_short_overdue(facts):
+        if repaid_short and rule.fact in REPAID_OVERDUE_FACTS:
             points *= REPAID_OVERDUE_FACTOR
         if points > 0:
             found.append(_Points(rule.reason, rule.fact, state, points))

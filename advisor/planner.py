@@ -12,10 +12,10 @@ or answered is asked again, and no user is asked more than `max_questions`.
 
 from __future__ import annotations
 
-from typing import Any, Collection, Iterator, Mapping
+from typing import Any, Collection, Iterator, Mapping, Optional
 
 from advisor.contract import ALL_TOPICS, RECENT_EVENTS
-from advisor.engine import decisive_overdue, rank_advice
+from advisor.engine import Advice, decisive_overdue, rank_advice
 from advisor.knowledge import load_diagnosis_config
 
 # Answers that stand for the whole range of a "how long has it lasted" question: a few days (a
@@ -60,10 +60,12 @@ def _possible_answers(
         yield {**facts, question: True}
 
 
-def can_change_advice(topic: str, question: str, facts: Mapping[str, object], unknown: Collection[str]) -> bool:
+def can_change_advice(
+    topic: str, question: str, facts: Mapping[str, object], unknown: Collection[str], now: Optional[Advice] = None
+) -> bool:
     """True when some answer to `question` would give other reasons, steps or situation than
-    leaving it unasked."""
-    now = rank_advice(topic, facts)
+    leaving it unasked; `now`: rank_advice(topic, facts), when the caller has it already."""
+    now = now or rank_advice(topic, facts)
     return any(
         (after.reasons, after.steps, after.situation) != (now.reasons, now.steps, now.situation)
         for after in (rank_advice(topic, answered) for answered in _possible_answers(question, facts, unknown))
@@ -91,12 +93,15 @@ def diagnosis_plan(
     main = set(config["main_questions"])
     asked_set = set(asked)
     plan: list[str] = []
+    now: Optional[Advice] = None  # the advice as things stand, ranked once for every rarer question
     for question in config["order"][topic]:
         if _covered(question, facts, unknown) or question in asked_set:
             continue
         if question == "overdue_days" and facts.get("has_overdue") is not True:
             continue
-        if question not in main and not can_change_advice(topic, question, facts, unknown):
-            continue
+        if question not in main:
+            now = now or rank_advice(topic, facts)
+            if not can_change_advice(topic, question, facts, unknown, now):
+                continue
         plan.append(question)
     return plan[: max(config["max_questions"] - len(asked_set), 0)]

@@ -48,6 +48,12 @@ def has_no_jiebei(text: str) -> bool:
     return bool(_NO_JIEBEI.search(str(normalized(text)).replace(" ", "")))
 
 
+def faq_key(intent: str, topic: Optional[str]) -> str:
+    """The knowledge/faq.yml entry that opens `topic` when `intent` asked for it: not_opened has
+    an entry of its own, every other topic its intent's."""
+    return NOT_OPENED if topic == NOT_OPENED else intent
+
+
 def diagnosis_topic(intent: Optional[str], text: str) -> Optional[str]:
     """The topic the limit question `intent` with `text` starts; None for any other intent."""
     topic = TOPIC_BY_INTENT.get(intent or "")

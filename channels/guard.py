@@ -311,21 +311,32 @@ def _finite(value: str) -> float:
     return number
 
 
-def is_button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> bool:
-    """``/intent`` or ``/intent{...JSON object...}``, with the intent among ``intents``
+@dataclass(frozen=True)
+class ButtonPayload:
+    intent: str
+    entities: Optional[dict]  # the decoded JSON object, None for a bare ``/intent``
+
+
+def button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> Optional[ButtonPayload]:
+    """``/intent`` or ``/intent{...JSON object...}`` decoded, with the intent among ``intents``
     (any well-formed name when None), nested at most MAX_PAYLOAD_DEPTH deep and with finite
-    numbers only (NaN, Infinity or 1e309 would be said back as 「nan%」)."""
+    numbers only (NaN, Infinity or 1e309 would be said back as 「nan%」); None for anything else."""
     match = _PAYLOAD.fullmatch(text)
     if match is None or (intents is not None and match.group(1) not in intents):
-        return False
+        return None
     if match.group(2) is None:
-        return True
+        return ButtonPayload(match.group(1), None)
     if json_depth(match.group(2)) > MAX_PAYLOAD_DEPTH:
-        return False
+        return None
     try:
-        return isinstance(json.loads(match.group(2), parse_constant=_not_a_finite_number, parse_float=_finite), dict)
+        entities = json.loads(match.group(2), parse_constant=_not_a_finite_number, parse_float=_finite)
     except (ValueError, RecursionError):
-        return False
+        return None
+    return ButtonPayload(match.group(1), entities) if isinstance(entities, dict) else None
+
+
+def is_button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> bool:
+    return button_payload(text, intents) is not None
 
 
 def _mask_json(value: object, kinds: set[str]) -> object:
@@ -340,19 +351,16 @@ def _mask_json(value: object, kinds: set[str]) -> object:
     return value
 
 
-def mask_payload(payload: str) -> Tuple[str, set[str]]:
-    """A button payload masked on its decoded values: JSON escapes (「\\u0031\\u0033…」) cannot
-    hide a number from the masker, and what Rasa stores as the payload's entities is masked.
-    The payload comes back re-encoded without escapes."""
-    match = _PAYLOAD.fullmatch(payload)
-    if match is None or match.group(2) is None:
-        return mask_pii(payload)
+def mask_payload(text: str, payload: ButtonPayload) -> Tuple[str, set[str]]:
+    """A button payload (`text`, decoded as `payload`) masked on its decoded values: JSON escapes
+    (「\\u0031\\u0033…」) cannot hide a number from the masker, and what Rasa stores as the
+    payload's entities is masked. Then it comes back re-encoded without escapes."""
     kinds: set[str] = set()
-    entities = _mask_json(json.loads(match.group(2)), kinds)
+    entities = _mask_json(payload.entities, kinds) if payload.entities is not None else None
     if not kinds:  # nothing hidden in the values: the payload as it was sent, masked as text
-        return mask_pii(payload)
-    text, found = mask_pii(f"/{match.group(1)}{json.dumps(entities, ensure_ascii=False)}")
-    return text, kinds | found
+        return mask_pii(text)
+    masked, found = mask_pii(f"/{payload.intent}{json.dumps(entities, ensure_ascii=False)}")
+    return masked, kinds | found
 
 
 def check_input(
@@ -374,8 +382,9 @@ def check_input(
     if not cleaned:
         return Verdict("empty", "")
     if cleaned.startswith("/"):
-        if len(cleaned) <= max_payload_chars and is_button_payload(cleaned, payload_intents):
-            masked, kinds = mask_payload(cleaned)
+        payload = button_payload(cleaned, payload_intents) if len(cleaned) <= max_payload_chars else None
+        if payload is not None:
+            masked, kinds = mask_payload(cleaned, payload)
             return Verdict("ok", masked, frozenset(kinds))
         cleaned = cleaned.lstrip("/ ")
     masked, kinds = mask_pii(cleaned[: max_chars + _MASK_MARGIN])

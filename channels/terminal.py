@@ -42,8 +42,8 @@ def texts() -> Dict[str, str]:
     return {key: str(value).strip() for key, value in load_conversation_texts()["terminal"].items()}
 
 
-def rest_poster(url: str, sender: str) -> Post:
-    """Posts one message to the bot's REST channel as `sender`; the bot's messages come back."""
+def rest_poster(url: str) -> Post:
+    """Posts one message as a sender to the bot's REST channel; the bot's messages come back."""
     endpoint = url.rstrip("/") + "/webhooks/rest/webhook"
 
     def post(who: str, message: str) -> List[Dict[str, Any]]:
@@ -119,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         pass
     signal.signal(signal.SIGHUP, _leave_on_hangup)
     signal.signal(signal.SIGTERM, _leave_on_hangup)
-    return Terminal(rest_poster(args.url, sender), sender).run()
+    return Terminal(rest_poster(args.url), sender).run()
 
 
 if __name__ == "__main__":
