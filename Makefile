@@ -185,10 +185,11 @@ load: $(MODEL) scale-deps ## turns/s and p50/p95 through nginx with 1 and 2 repl
 # The homophone table lives in advisor/typos.yml (already an input); the real-users jieba
 # words in lexicon/jieba/ are found by MODEL_INPUTS' find.
 
-# Report on the held-out and real-phrasing sets, the baseline and the test stories in
-# reports/eval/ (summary.md first); trains only when the model is missing or out of date.
-eval: $(MODEL) ## the evaluation report in reports/eval/ (summary.md first)
-	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval
+# The blocked cross-validation (new users, whole ATEC blocks held out, beside the plain baseline),
+# then the test sets as regression checks, the baselines and the test stories, in reports/eval/
+# (summary.md first); trains only when the model is missing or out of date. About 20 minutes.
+eval: $(MODEL) ## the evaluation report in reports/eval/ (summary.md first; blocked cross-validation included)
+	$(BIN)/python -m quality.evaluate --model $(MODEL) --out reports/eval --blocked
 
 # Messages from real conversations (the tracker store in $(REVIEW_ENDPOINTS)) that fell to fallback,
 # had low confidence or were corrected → review/candidates.yml; label them, then review-accept.

@@ -92,6 +92,29 @@ def feature_matrix(features: Any, texts: List[str], embeddings: Optional[np.ndar
     return hstack([sparse, csr_matrix(embeddings * weight)]).tocsr()
 
 
+def fit(
+    texts: List[str], embeddings: Optional[np.ndarray], intents: List[str], c: float, seed: int, weight: float
+) -> Dict[str, Any]:
+    """The fitted model (features, classifier, embedding dimension) for normalised texts.
+
+    Plain values in, plain values out: the component trains through this, and so does the
+    blocked cross-validation (quality/blocked_cv.py), so both measure the same model.
+    """
+    features = build_features().fit(texts)
+    classifier = build_classifier(c, seed)
+    classifier.fit(feature_matrix(features, texts, embeddings, weight), intents)
+    return {
+        "features": features,
+        "classifier": classifier,
+        "embedding_dimension": 0 if embeddings is None else int(embeddings.shape[1]),
+    }
+
+
+def probabilities(model: Dict[str, Any], texts: List[str], embeddings: Optional[np.ndarray], weight: float) -> Any:
+    """One row of class probabilities per text, columns in `model["classifier"].classes_` order."""
+    return model["classifier"].predict_proba(feature_matrix(model["features"], texts, embeddings, weight))
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NgramIntentClassifier(GraphComponent):
     @staticmethod
@@ -157,18 +180,14 @@ class NgramIntentClassifier(GraphComponent):
             logger.warning("NgramIntentClassifier needs at least two intents; not trained.")
             return self._resource
         texts = [normalized_text(m) for m in examples]
-        features = build_features().fit(texts)
-        embeddings = self._embeddings(examples, None)
-        classifier = build_classifier(self._config["C"], self._config["random_seed"])
-        classifier.fit(
-            feature_matrix(features, texts, embeddings, self._config["embedding_weight"]),
+        self._model = fit(
+            texts,
+            self._embeddings(examples, None),
             [m.get(INTENT) for m in examples],
+            self._config["C"],
+            self._config["random_seed"],
+            self._config["embedding_weight"],
         )
-        self._model = {
-            "features": features,
-            "classifier": classifier,
-            "embedding_dimension": 0 if embeddings is None else int(embeddings.shape[1]),
-        }
         self.persist()
         return self._resource
 
@@ -207,12 +226,9 @@ class NgramIntentClassifier(GraphComponent):
         dimension = self._model["embedding_dimension"]
         embeddings = self._embeddings(todo, dimension) if dimension else None
         texts = [normalized_text(m) for m in todo]
-        classifier = self._model["classifier"]
-        probabilities = classifier.predict_proba(
-            feature_matrix(self._model["features"], texts, embeddings, self._config["embedding_weight"])
-        )
-        intents = list(classifier.classes_)
-        for message, row in zip(todo, probabilities):
+        rows = probabilities(self._model, texts, embeddings, self._config["embedding_weight"])
+        intents = list(self._model["classifier"].classes_)
+        for message, row in zip(todo, rows):
             ranking = sorted(
                 ({INTENT_NAME_KEY: name, "confidence": float(p)} for name, p in zip(intents, row)),
                 key=lambda r: -r["confidence"],

@@ -9,12 +9,15 @@ Steps, each announced as it starts:
 4. the NLU parse time per message (held-out set, in this process);
 5. the char-n-gram baselines (quality/baseline.py: the plain one of the target, and the tuned
    one for comparison) on every set;
-6. the report: summary.md (read it first), per_intent.md and per_intent.csv (precision, recall,
+6. with `--blocked` (what `make eval` runs; not `make test-nlu`, it takes ~12 minutes): the blocked
+   cross-validation (quality/blocked_cv.py), which predicts new users, beside the plain baseline:
+   blocked.md, blocked.json (every prediction), label_suspects.md;
+7. the report: summary.md (read it first), per_intent.md and per_intent.csv (precision, recall,
    F1 and support per intent, bot and plain baseline side by side), confusion_<set>.png,
    confused_pairs.md (the most confused intent pairs with example messages), core.md, and
    metrics.json; Rasa's own outputs stay under rasa/ and core/.
 
-    python -m quality.evaluate [--model models/jiebei.tar.gz] [--out reports/eval]
+    python -m quality.evaluate [--model models/jiebei.tar.gz] [--out reports/eval] [--blocked]
 """
 
 from __future__ import annotations
@@ -51,11 +54,11 @@ CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
-TOTAL_STEPS = len(TEST_SETS) + 5
+TOTAL_STEPS = [len(TEST_SETS) + 5]  # one more with --blocked
 
 
 def step(number: int, text: str) -> float:
-    print(f"[{number}/{TOTAL_STEPS}] {text}", flush=True)
+    print(f"[{number}/{TOTAL_STEPS[0]}] {text}", flush=True)
     return time.monotonic()
 
 
@@ -302,7 +305,12 @@ def measure_parse(model: Path, texts: list[str]) -> dict[str, float]:
 
 
 def write_summary(
-    out: Path, results: dict[str, dict[str, Any]], core: dict[str, Any], model: Path, parse_figures: dict[str, float]
+    out: Path,
+    results: dict[str, dict[str, Any]],
+    core: dict[str, Any],
+    model: Path,
+    parse_figures: dict[str, float],
+    blocked: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     model_time = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc) if model.exists() else None
@@ -318,6 +326,16 @@ def write_summary(
         f"Model `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`"
         + (f", trained {model_time:%Y-%m-%d %H:%M} UTC." if model_time else "."),
         "",
+    ]
+    if blocked is not None:
+        # First: of all the figures, this one predicts how the bot does with people it has not met.
+        from quality.blocked_cv import markdown as blocked_markdown
+        from quality.blocked_cv import verdicts as blocked_verdicts
+
+        lines += [blocked_markdown(blocked), "## Test sets (regression checks)", ""]
+        metrics["blocked_cv"] = {k: v for k, v in blocked.items() if k != "rows"}
+        metrics["blocked_cv"]["met"] = all(ok for _, ok in blocked_verdicts(blocked))
+    lines += [
         "| test set | messages | bot accuracy | bot errors | baseline accuracy | baseline errors "
         "| tuned baseline errors | target | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -414,7 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "jiebei.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "eval")
+    parser.add_argument("--blocked", action="store_true", help="also the blocked cross-validation (~12 min)")
     args = parser.parse_args(argv)
+    if args.blocked:
+        TOTAL_STEPS[0] += 1
     out: Path = args.out.resolve()
     model: Path = args.model.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -482,6 +503,21 @@ def main(argv: list[str] | None = None) -> int:
         started, ": " + ", ".join(f"{n} {b['accuracy']:.3f} / {tuned[n]['accuracy']:.3f}" for n, b in baseline.items())
     )
 
+    blocked = None
+    if args.blocked:
+        started = step(number + 3, "blocked cross-validation: whole ATEC blocks held out, bot and plain baseline")
+        from quality.blocked_cv import run as run_blocked
+        from quality.blocked_cv import write_files as write_blocked
+
+        blocked = run_blocked(model)
+        write_blocked(out, blocked)
+        done(
+            started,
+            f": bot {blocked['bot']['accuracy']:.3f} ({blocked['bot']['errors']} errors), "
+            f"baseline {blocked['baseline']['accuracy']:.3f} ({blocked['baseline']['errors']})",
+        )
+        number += 1
+
     started = step(number + 3, "writing the report")
     font = cjk_font()
     if font is None:
@@ -491,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     write_per_intent(out, results)
     write_confused_pairs(out, results)
     write_core(out, core)
-    metrics = write_summary(out, results, core, model, parse_figures)
+    metrics = write_summary(out, results, core, model, parse_figures, blocked)
     done(started)
 
     for name, figures in metrics["sets"].items():
@@ -499,6 +535,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{TITLES[name]}: bot {figures['accuracy']:.3f} ({figures['errors']} errors), "
             f"baseline {figures['baseline_accuracy']:.3f} ({figures['baseline_errors']} errors), "
             f"tuned baseline {figures['tuned_baseline_accuracy']:.3f} ({figures['tuned_baseline_errors']} errors)"
+        )
+    if blocked is not None:
+        print(
+            f"blocked cross-validation (new users): bot {blocked['bot']['accuracy']:.3f} "
+            f"({blocked['bot']['errors']} errors), plain baseline {blocked['baseline']['accuracy']:.3f} "
+            f"({blocked['baseline']['errors']} errors)"
         )
     print(f"Report: {out / 'summary.md'}")
     return 0

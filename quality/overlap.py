@@ -22,7 +22,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -43,6 +43,8 @@ class Example:
     text: str
     intent: str
     path: str
+    # Where a real user's message comes from (its `metadata: source`); "" for in-house examples.
+    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ def read_nlu_examples(path: Path) -> list[Example]:
         elif isinstance(raw, list):  # [{text: ..., metadata: ...}]
             for item in raw:
                 text = item.get("text") if isinstance(item, dict) else item
+                metadata = item.get("metadata") if isinstance(item, dict) else None
+                source = metadata.get("source", "") if isinstance(metadata, dict) else ""
                 if isinstance(text, str) and text.strip():
-                    examples.append(Example(strip_annotations(text.strip()), intent, str(path)))
+                    examples.append(Example(strip_annotations(text.strip()), intent, str(path), str(source)))
     return examples
 
 
