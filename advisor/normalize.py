@@ -171,6 +171,9 @@ def _fix_typos(text: str) -> str:
 # --- homophones of domain terms (pypinyin) -------------------------------------------------
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _PRODUCT_NAMES = ("借呗", "花呗", "支付宝", "蚂蚁")
+# Question particles end a sentence, they never start a term: 「有限制吗」 read zhi-ma and became
+# 「有限芝麻」 (issue 33).
+_PARTICLES = "吗嘛呢"
 
 
 @lru_cache(maxsize=1)
@@ -237,6 +240,9 @@ def _fix_homophones(text: str) -> str:
         for match in re.finditer(re.escape(word), text):
             for k in range(*match.span()):
                 locked[k] = True
+    for k, ch in enumerate(text):
+        if ch in _PARTICLES:
+            locked[k] = True
     for run in _CJK.finditer(text):
         start, end = run.span()
         for length in sorted(table, reverse=True):

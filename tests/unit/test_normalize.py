@@ -106,3 +106,17 @@ def test_every_plain_fix_applies(wrong: str, right: str) -> None:
 )
 def test_runs_of_one_punctuation_mark_collapse(text, expected):
     assert normalize_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["借呗有什么年龄限制吗", "借呗关闭会收到通知吗", "会影响信用值吗", "是限制嘛", "还有什么限制呢"],
+)
+def test_a_question_particle_never_becomes_part_of_a_term(text: str) -> None:
+    # 制吗 / 知吗 / 值吗 read zhi-ma, like 芝麻: the particle must survive.
+    assert "芝麻" not in normalize_text(text)
+    assert normalize_text(text)[-1] == text[-1]
+
+
+def test_a_typed_homophone_of_a_term_is_still_fixed_before_a_particle() -> None:
+    assert normalize_text("支麻分够吗") == "芝麻分够吗"
