@@ -1,5 +1,6 @@
-"""Limit questions about another product (花呗, 网商贷 …), and requests to close or lower one's
-own Jiebei, become `out_of_scope`.
+"""Limit questions about another product (花呗, 网商贷 …), requests to close or lower one's own
+Jiebei, and messages the classifier was unsure about with out_of_scope among its best readings
+(`advisor.scope.unsure_means_out_of_scope`), become `out_of_scope`.
 
 Runs after the classifiers and the FallbackClassifier; the products are the `product` entities
 that SituationExtractor found. The rules themselves are in `advisor.scope`.
@@ -14,7 +15,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from advisor.scope import scoped_intent
+from advisor.scope import scoped_intent, unsure_means_out_of_scope
 from components.rule_intent import RuleGuard, products, set_rule_intent
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -28,11 +29,14 @@ class ScopeGuard(RuleGuard):
             ranking = message.get(INTENT_RANKING_KEY) or []
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                readings = [
+                    r[INTENT_NAME_KEY] for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME
+                ]
+                if unsure_means_out_of_scope(readings):
+                    set_rule_intent(message, OUT_OF_SCOPE)
+                    continue
                 # unsure which limit question it is, but sure it is not the bot's
-                intent = next(
-                    (r[INTENT_NAME_KEY] for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME),
-                    None,
-                )
+                intent = readings[0] if readings else None
             if (
                 intent is None
                 or scoped_intent(intent, products(message), text) != OUT_OF_SCOPE

@@ -191,7 +191,7 @@ def run(model_path: Path = MODEL, folds: int = DEFAULT_FOLDS, jobs: int = 2) -> 
             baseline = train_baseline([examples[i] for i in fold.train], "plain").predict(raw)
             for i, b, p, base in zip(test, bot, probs, baseline):
                 label = intents[i]
-                top = int(np.argmax(p))
+                top, second = (int(k) for k in np.argsort(-p)[:2])
                 rows.append(
                     {
                         "text": examples[i].text,
@@ -201,6 +201,8 @@ def run(model_path: Path = MODEL, folds: int = DEFAULT_FOLDS, jobs: int = 2) -> 
                         "bot": b,
                         "classifier": classes[top],
                         "classifier_confidence": float(p[top]),
+                        "classifier_second": classes[second],
+                        "second_confidence": float(p[second]),
                         "given_label_probability": float(p[classes.index(label)]) if label in classes else 0.0,
                         "baseline": str(base),
                     }

@@ -132,3 +132,28 @@ def test_component_leaves_jiebei_and_unnamed_questions_alone():
     fallback = message("花呗怎么样", "nlu_fallback", [("nlu_fallback", 0.45), ("greet", 0.2)])
     guard.process([fallback])
     assert fallback.get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "ranking, expected",
+    [
+        # unsure, out_of_scope its best or second reading: a near-domain product question
+        ([("nlu_fallback", 0.4), ("out_of_scope", 0.38), ("ask_increase_limit", 0.35)], "out_of_scope"),
+        ([("nlu_fallback", 0.4), ("ask_increase_limit", 0.38), ("out_of_scope", 0.35)], "out_of_scope"),
+        # unsure between two limit questions: asked again, not sent away
+        (
+            [("nlu_fallback", 0.4), ("ask_increase_limit", 0.38), ("ask_when_retry", 0.3), ("out_of_scope", 0.2)],
+            "nlu_fallback",
+        ),
+    ],
+)
+def test_an_unsure_message_goes_out_of_scope_only_when_that_is_a_best_reading(ranking, expected):
+    msg = message("借呗最高额度多少", "nlu_fallback", ranking)
+    ScopeGuard().process([msg])
+    assert msg.get("intent")["name"] == expected
+
+
+def test_a_sure_limit_question_is_not_moved_by_a_second_out_of_scope_reading():
+    msg = message("借呗额度降了", "ask_limit_dropped", [("ask_limit_dropped", 0.6), ("out_of_scope", 0.3)])
+    ScopeGuard().process([msg])
+    assert msg.get("intent")["name"] == "ask_limit_dropped"
