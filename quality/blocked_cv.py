@@ -135,6 +135,8 @@ def fit_folds(
 
 
 def _classifier_node(agent: Any) -> Any:
+    # Rasa 3.6's DaskGraphRunner keeps each node's component in GraphNode._component; there is no
+    # public way to swap one. If a Rasa upgrade moves them, this fails here, loudly.
     nodes = agent.processor.graph_runner._instantiated_nodes
     found = [n for n in nodes.values() if type(n._component).__name__ == CLASSIFIER.rsplit(".", 1)[1]]
     if len(found) != 1:
