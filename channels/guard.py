@@ -300,13 +300,10 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def _not_a_finite_number(value: str) -> float:
-    raise ValueError(f"not a finite number: {value}")
-
-
 def _finite(value: str) -> float:
+    """A JSON number or constant (NaN, Infinity) as a float, refused unless finite."""
     number = float(value)
-    if not math.isfinite(number):  # 1e309 is inf
+    if not math.isfinite(number):  # 1e309 is inf, float("NaN") is nan
         raise ValueError(f"not a finite number: {value}")
     return number
 
@@ -329,7 +326,7 @@ def button_payload(text: str, intents: Optional[FrozenSet[str]] = None) -> Optio
     if json_depth(match.group(2)) > MAX_PAYLOAD_DEPTH:
         return None
     try:
-        entities = json.loads(match.group(2), parse_constant=_not_a_finite_number, parse_float=_finite)
+        entities = json.loads(match.group(2), parse_constant=_finite, parse_float=_finite)
     except (ValueError, RecursionError):
         return None
     return ButtonPayload(match.group(1), entities) if isinstance(entities, dict) else None

@@ -28,15 +28,14 @@ def overlaps_reserved(low: int, high: int) -> bool:
     return any(low <= r_high and r_low <= high for r_low, r_high in RESERVED)
 
 
-def cited_line(text: str) -> Optional[int]:
-    """The ATEC line a source string cites, or None when it cites none."""
-    match = _CITATION.search(text or "")
-    return int(match.group(1)) if match else None
-
-
 def cited_lines(text: str) -> Iterator[int]:
     for match in _CITATION.finditer(text):
         yield int(match.group(1))
+
+
+def cited_line(text: str) -> Optional[int]:
+    """The ATEC line a source string cites, or None when it cites none."""
+    return next(cited_lines(text or ""), None)
 
 
 def cited_ranges(text: str) -> Iterator[tuple[int, int]]:

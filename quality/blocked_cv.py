@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import multiprocessing
 import sys
 import time
@@ -86,7 +87,7 @@ def make_folds(examples: list[Example], folds: int = DEFAULT_FOLDS) -> list[Fold
     groups: list[list[int]] = [[]]
     filled = 0
     for block in ordered:
-        # open a new group once this one holds its share of what is left to place
+        # open a new group once the groups so far hold their share of all the examples
         if groups[-1] and len(groups) < folds and filled >= (total * len(groups)) / folds:
             groups.append([])
         groups[-1].append(block)
@@ -94,7 +95,7 @@ def make_folds(examples: list[Example], folds: int = DEFAULT_FOLDS) -> list[Fold
     result = []
     for group in groups:
         test = [i for b in group for i in blocks[b]]
-        held = {comparable(examples[i].text) for i in test}
+        held = {keys[i] for i in test}
         train = [i for i, key in enumerate(keys) if key not in held]
         result.append(Fold(tuple(group), tuple(sorted(test)), tuple(train)))
     return result
@@ -121,11 +122,10 @@ def _fit_fold(texts: list[str], embeddings: np.ndarray, intents: list[str], conf
 def fit_folds(
     folds: list[Fold], texts: list[str], embeddings: np.ndarray, intents: list[str], config: dict, jobs: int
 ) -> list[dict]:
-    trainable = [i for i, intent in enumerate(intents) if intent not in set(config["rule_intents"])]
-    allowed = set(trainable)
+    rule_intents = set(config["rule_intents"])  # read by rule, never learnt (config.yml)
     work = []
     for fold in folds:
-        rows = [i for i in fold.train if i in allowed]
+        rows = [i for i in fold.train if intents[i] not in rule_intents]
         work.append(([texts[i] for i in rows], embeddings[rows], [intents[i] for i in rows], config))
     if jobs <= 1:
         return [_fit_fold(*w) for w in work]
@@ -137,8 +137,10 @@ def fit_folds(
 def _classifier_node(agent: Any) -> Any:
     # Rasa 3.6's DaskGraphRunner keeps each node's component in GraphNode._component; there is no
     # public way to swap one. If a Rasa upgrade moves them, this fails here, loudly.
+    from components.ngram_intent_classifier import NgramIntentClassifier
+
     nodes = agent.processor.graph_runner._instantiated_nodes
-    found = [n for n in nodes.values() if type(n._component).__name__ == CLASSIFIER.rsplit(".", 1)[1]]
+    found = [n for n in nodes.values() if isinstance(n._component, NgramIntentClassifier)]
     if len(found) != 1:
         raise RuntimeError(f"expected one {CLASSIFIER} in the model, found {len(found)}")
     return found[0]._component
@@ -156,6 +158,7 @@ def pipeline_intents(agent: Any, component: Any, model: dict, texts: list[str]) 
 
 def run(model_path: Path = MODEL, folds: int = DEFAULT_FOLDS, jobs: int = 2) -> dict[str, Any]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
     from advisor.normalize import normalize_text
     from components.ngram_intent_classifier import probabilities
@@ -171,10 +174,6 @@ def run(model_path: Path = MODEL, folds: int = DEFAULT_FOLDS, jobs: int = 2) -> 
     intents = [e.intent for e in examples]
     print(f"  {len(plan)} folds over {sum(len(f.test) for f in plan)} real-user examples; fitting…", flush=True)
     models = fit_folds(plan, texts, embeddings, intents, config, jobs)
-
-    import logging
-
-    from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)  # one debug line per parsed message otherwise
     logging.getLogger("rasa").setLevel(logging.WARNING)

@@ -1,4 +1,4 @@
-"""Fails (exit 1) when the NLU quality targets are not met, reading `make eval`'s metrics.json.
+"""Fails (exit 1) when the NLU regression floors are not met, reading `make eval`'s metrics.json.
 
     python -m quality.check --metrics reports/eval/metrics.json
 

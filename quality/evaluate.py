@@ -9,7 +9,7 @@ Steps, each announced as it starts:
 4. the NLU parse time per message (held-out set, in this process);
 5. the char-n-gram baselines (quality/baseline.py: the plain one of the target, and the tuned
    one for comparison) on every set;
-6. with `--blocked` (what `make eval` runs; not `make test-nlu`, it takes ~12 minutes): the blocked
+6. with `--blocked` (what `make eval` runs; not `make test-nlu`, it takes ~15 minutes): the blocked
    cross-validation (quality/blocked_cv.py), which predicts new users, beside the plain baseline:
    blocked.md, blocked.json (every prediction), label_suspects.md;
 7. the report: summary.md (read it first), per_intent.md and per_intent.csv (precision, recall,
@@ -54,12 +54,19 @@ CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
-TOTAL_STEPS = [len(TEST_SETS) + 5]  # one more with --blocked
 
 
-def step(number: int, text: str) -> float:
-    print(f"[{number}/{TOTAL_STEPS[0]}] {text}", flush=True)
-    return time.monotonic()
+class Progress:
+    """Announces each step as it starts, numbered: ``[3/8] text``."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.number = 0
+
+    def step(self, text: str) -> float:
+        self.number += 1
+        print(f"[{self.number}/{self.total}] {text}", flush=True)
+        return time.monotonic()
 
 
 def done(started: float, extra: str = "") -> None:
@@ -337,7 +344,7 @@ def write_summary(
         metrics["blocked_cv"]["met"] = all(ok for _, ok in blocked_verdicts(blocked))
     lines += [
         "| test set | messages | bot accuracy | bot errors | baseline accuracy | baseline errors "
-        "| tuned baseline errors | target | met |",
+        "| tuned baseline errors | floor | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     all_met = []
@@ -420,7 +427,10 @@ def write_summary(
         "- `confused_pairs.md` — the most confused pairs with example messages (what to fix in data/)",
         "- `core.md` — dialogue story results; `rasa/`, `core/` — Rasa's own reports; `metrics.json` — the figures",
         "",
-        "All targets met." if all(all_met) else "**Some targets are not met** (see the table).",
+        # The blocked evaluation's own targets are in its section; these are the test sets' floors.
+        "Every regression floor and the parse time met."
+        if all(all_met)
+        else "**Some regression floors or the parse time are not met** (see the table).",
         "",
     ]
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
@@ -432,23 +442,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "jiebei.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "eval")
-    parser.add_argument("--blocked", action="store_true", help="also the blocked cross-validation (~12 min)")
+    parser.add_argument("--blocked", action="store_true", help="also the blocked cross-validation (~15 min)")
     args = parser.parse_args(argv)
-    if args.blocked:
-        TOTAL_STEPS[0] += 1
+    progress = Progress(len(TEST_SETS) + 5 + int(args.blocked))
     out: Path = args.out.resolve()
     model: Path = args.model.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    started = step(1, f"model {model}")
+    started = progress.step(f"model {model}")
     if not model.exists():
         print("      missing: make train", flush=True)
         subprocess.run(["make", "train"], cwd=ROOT, check=True)
     done(started)
 
     results: dict[str, dict[str, Any]] = {}
-    for number, (name, path) in enumerate(TEST_SETS.items(), start=2):
-        started = step(number, f"rasa test nlu on {path.relative_to(ROOT)}")
+    for name, path in TEST_SETS.items():
+        started = progress.step(f"rasa test nlu on {path.relative_to(ROOT)}")
         result_dir = out / "rasa" / name
         code = run_logged(
             [
@@ -472,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = {"rasa_report": report, "rasa_predictions": rasa_predictions(result_dir)}
         done(started, f": accuracy {report['accuracy']:.3f}")
 
-    number = len(TEST_SETS) + 2
-    started = step(number, f"rasa test core --stories {STORIES.relative_to(ROOT)}")
+    started = progress.step(f"rasa test core --stories {STORIES.relative_to(ROOT)}")
     code = run_logged(
         [rasa_bin(), "test", "core", "--stories", str(STORIES), "--model", str(model), "--out", str(out / "core")],
         out / "core.log",
@@ -486,14 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         else f" (exit {code})",
     )
 
-    started = step(number + 1, "NLU parse time per message (held-out set)")
+    started = progress.step("NLU parse time per message (held-out set)")
     # Before the baselines: their training leaves BLAS threads spinning that slow this process.
     from quality.overlap import read_nlu_examples
 
     parse_figures = measure_parse(model, [e.text for e in read_nlu_examples(TEST_SETS["heldout"])])
     done(started, f": mean {parse_figures['mean_ms']:.1f} ms")
 
-    started = step(number + 2, "baselines: char 1-3-gram TF-IDF + logistic regression, plain and tuned")
+    started = progress.step("baselines: char 1-3-gram TF-IDF + logistic regression, plain and tuned")
     from quality.baseline import run as run_baseline
 
     baseline, tuned = run_baseline(TEST_SETS, "plain"), run_baseline(TEST_SETS, "tuned")
@@ -505,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
 
     blocked = None
     if args.blocked:
-        started = step(number + 3, "blocked cross-validation: whole ATEC blocks held out, bot and plain baseline")
+        started = progress.step("blocked cross-validation: whole ATEC blocks held out, bot and plain baseline")
         from quality.blocked_cv import run as run_blocked
         from quality.blocked_cv import write_files as write_blocked
 
@@ -516,9 +524,8 @@ def main(argv: list[str] | None = None) -> int:
             f": bot {blocked['bot']['accuracy']:.3f} ({blocked['bot']['errors']} errors), "
             f"baseline {blocked['baseline']['accuracy']:.3f} ({blocked['baseline']['errors']})",
         )
-        number += 1
 
-    started = step(number + 3, "writing the report")
+    started = progress.step("writing the report")
     font = cjk_font()
     if font is None:
         print("      no CJK font found (apt-get install fonts-noto-cjk): Chinese in the pictures shows as boxes")
